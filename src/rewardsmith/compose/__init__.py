@@ -1,0 +1,1 @@
+"""Composition: combine rules, gates, bounded transforms, group normalisation, length and cost terms."""
