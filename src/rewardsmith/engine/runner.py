@@ -86,11 +86,12 @@ class Engine:
             cache = None if os.environ.get("REWARDSMITH_NO_CACHE") else Cache()
         elif isinstance(cache, (str, os.PathLike)):
             cache = Cache(cache)
-        self.cache: Cache | None = cache or None
+        self.cache: Cache | None = cache if isinstance(cache, Cache) else None
         self.concurrency = concurrency
         self._context = context
         self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
+        self._pool_run_lock = threading.Lock()
         self._threads = concurrent.futures.ThreadPoolExecutor(
             max_workers=threads or max(4, self.workers), thread_name_prefix="rewardsmith-io"
         )
@@ -121,7 +122,7 @@ class Engine:
         ref_samples, ref_index = self._reference_samples(good) if self._needs_ref else ([], [])
         everything = good + ref_samples
         per_comp = await self._run_components(everything, step)
-        finals = self._assemble(good, per_comp, step, len(good), ref_index)
+        finals = self._assemble(everything, per_comp, step, len(good), ref_index)
         out: list[RewardResult] = []
         it = iter(finals)
         for p in prepared:
@@ -190,6 +191,10 @@ class Engine:
             if self._pool is None:
                 self._pool = WorkerPool(self.table, self.workers, self._context)
             return self._pool
+
+    def _run_pool(self, pool: WorkerPool, tasks: list[Task]) -> dict[int, Any]:
+        with self._pool_run_lock:  # one batch at a time: task ids are per component
+            return pool.run(tasks)
 
     async def _run_components(self, samples: list[Sample], step: int | None) -> list[list[RewardResult]]:
         comps = self.spec.components
@@ -307,7 +312,7 @@ class Engine:
         if d.executor == "process":
             tasks = [Task(tid=u, comp=ci, kwargs=kw, timeout=timeout, step=step, n=n) for u, kw, n in work]
             pool = self._get_pool()
-            return await loop.run_in_executor(None, pool.run, tasks)
+            return await loop.run_in_executor(None, self._run_pool, pool, tasks)
         if d.executor == "thread":
             async def one_thread(u: int, kw: dict[str, Any], n: int) -> tuple[int, Any]:
                 task = Task(tid=u, comp=ci, kwargs=kw, timeout=timeout, step=step, n=n)

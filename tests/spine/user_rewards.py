@@ -1,0 +1,87 @@
+"""User rewards for the spine tests, referenced from specs as ``user_rewards:NAME`` (tests put this folder on
+PYTHONPATH) and registered with ``@reward``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from rewardsmith import RewardResult, reward
+
+
+@reward("t_len", executor="process", timeout=2.0, replace=True)
+def t_len(completion: str, scale: float = 1.0) -> float:
+    """Length of the completion, with misbehaviour on request: 'hang', 'die', 'raise', 'str', 'nan'."""
+    if completion == "hang":
+        time.sleep(60)
+    if completion == "die":
+        os._exit(7)
+    if completion == "raise":
+        raise ValueError("boom")
+    if completion == "str":
+        return "not a number"  # type: ignore[return-value]
+    if completion == "nan":
+        return float("nan")
+    return scale * len(completion)
+
+
+@reward("t_counted", executor="process", replace=True)
+def t_counted(completion: str, log: str) -> float:
+    """Appends one line per call to ``log`` so tests can count real calls (dedupe, cache)."""
+    with open(log, "a") as f:
+        f.write(completion + "\n")
+    return float(len(completion))
+
+
+@reward("t_async", executor="async", replace=True)
+async def t_async(completion: str, delay: float = 0.0) -> float:
+    await asyncio.sleep(delay)
+    if completion == "hang":
+        await asyncio.sleep(60)
+    return float(completion.count("a"))
+
+
+@reward("t_group_rank", per="group", executor="inline", replace=True)
+def t_group_rank(completions: list[str]) -> list[float]:
+    """Rank of each completion's length within its group (0 = shortest)."""
+    order = sorted(range(len(completions)), key=lambda i: len(completions[i]))
+    ranks = [0.0] * len(completions)
+    for r, i in enumerate(order):
+        ranks[i] = float(r)
+    return ranks
+
+
+@reward("t_abstain_no_ref", executor="inline", replace=True)
+def t_abstain_no_ref(completion: str, reference: object) -> RewardResult | None:
+    if reference is None:
+        return None
+    return RewardResult.ok(float(completion == reference), components={"exact": float(completion == reference)})
+
+
+class Scaled:
+    """A class reward: params go to __init__ (loaded once per process), data to __call__."""
+
+    inits = 0
+
+    def __init__(self, factor: float) -> None:
+        Scaled.inits += 1
+        self.factor = factor
+
+    def __call__(self, completion: str) -> float:
+        return self.factor * len(completion)
+
+
+reward("t_class", executor="inline", replace=True)(Scaled)
+
+
+def slow_len(completion: str) -> float:
+    """Plain function (no decorator), 20 ms per call: used through ``user_rewards:slow_len`` for resume tests."""
+    time.sleep(0.02)
+    return float(len(completion))
+
+
+def write_marker(completion: str, path: str) -> float:
+    Path(path).write_text(completion)
+    return 1.0
