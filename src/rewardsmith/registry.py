@@ -19,7 +19,7 @@ from typing import Any, Callable, Literal
 
 import pydantic
 
-from rewardsmith.types import Abstain, Group, RewardResult, Sample, completion_text, prompt_text
+from rewardsmith.types import Abstain, Group, RewardResult, Sample, Status, completion_text, prompt_text
 
 log = logging.getLogger("rewardsmith")
 
@@ -292,7 +292,12 @@ def _many_arg(
 
 def to_result(value: Any) -> RewardResult:
     """Turn what a reward returned into a RewardResult: number -> ok, None -> abstain, else error."""
-    if isinstance(value, RewardResult):
+    cls = value.__class__
+    if cls is float:
+        if value - value == 0.0:  # finite
+            return RewardResult(Status.OK, value)
+        return RewardResult.error(f"reward returned a non-finite value ({value!r})")
+    if cls is RewardResult:
         return value
     if value is None:
         return RewardResult.abstain("reward returned None")

@@ -101,12 +101,17 @@ class RowWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            rows = read_jsonl(self.partial)
-            for r in rows:  # nested dicts with varying keys: keep Parquet's schema stable
-                for key in ("components", "info", "metadata"):
-                    if key in r and isinstance(r[key], dict):
-                        r[key] = orjson.dumps(r[key], default=str).decode()
-            table = pa.Table.from_pylist(rows)
+            try:  # fast path: Arrow's own JSON reader (nested objects become structs)
+                import pyarrow.json as pj
+
+                table = pj.read_json(self.partial, read_options=pj.ReadOptions(block_size=1 << 24))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                rows = read_jsonl(self.partial)
+                for r in rows:  # types that vary between rows: nested objects stored as JSON text
+                    for key in ("components", "info", "metadata", "prompt", "completion", "reference"):
+                        if key in r and isinstance(r[key], (dict, list)):
+                            r[key] = orjson.dumps(r[key], default=str).decode()
+                table = pa.Table.from_pylist(rows)
             tmp = self.path.with_name(self.path.name + ".tmp")
             pq.write_table(table, tmp)
             os.replace(tmp, self.path)

@@ -14,7 +14,7 @@ class ColumnSummary:
     missing: int = 0
 
     def add(self, v: Any) -> None:
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        if v.__class__ is float or (isinstance(v, int) and not isinstance(v, bool)):
             self.values.append(float(v))
         else:
             self.missing += 1

@@ -150,6 +150,8 @@ class Step:
 
 
 _ROW_FIELDS = ("id", "prompt", "completion", "reference", "metadata", "group", "steps", "tool_calls")
+_ROW_FIELD_SET = frozenset(_ROW_FIELDS)
+_MISSING = object()
 
 
 @dataclass(slots=True)
@@ -201,41 +203,51 @@ class Sample:
         if not isinstance(row, dict):
             raise RowError(where, "<row>", f"expected a JSON object, got {type(row).__name__}")
         rid = row.get("id")
-        label = f"{where} (id={rid})" if rid is not None else where
-        for key in ("prompt", "completion"):
-            if key not in row:
-                if key == "prompt" and "completion" in row:
-                    continue  # a completion without a prompt is allowed (prompt "")
-                raise RowError(label, key, "missing")
-            _check_text(row[key], label, key)
+        completion = row.get("completion", _MISSING)
+        prompt = row.get("prompt", "")
+        if completion is _MISSING or completion.__class__ is not str or prompt.__class__ is not str:
+            label = f"{where} (id={rid})" if rid is not None else where
+            if completion is _MISSING:
+                raise RowError(label, "completion", "missing")
+            _check_text(completion, label, "completion")
+            _check_text(prompt, label, "prompt")
         metadata = row.get("metadata")
         if metadata is None:
             metadata = {}
-        elif not isinstance(metadata, dict):
+        elif metadata.__class__ is not dict:
+            label = f"{where} (id={rid})" if rid is not None else where
             raise RowError(label, "metadata", f"must be an object, got {type(metadata).__name__}")
         group = row.get("group")
-        if group is not None and not isinstance(group, (str, int)):
-            raise RowError(label, "group", "must be a string")
-        try:
-            steps = [Step.parse(s) for s in row["steps"]] if row.get("steps") is not None else None
-        except (ValueError, TypeError) as exc:
-            raise RowError(label, "steps", str(exc)) from None
-        try:
-            calls = (
-                [ToolCall.parse(t) for t in row["tool_calls"]] if row.get("tool_calls") is not None else None
-            )
-        except (ValueError, TypeError) as exc:
-            raise RowError(label, "tool_calls", str(exc)) from None
+        steps = calls = None
+        if group is not None or row.get("steps") is not None or row.get("tool_calls") is not None:
+            label = f"{where} (id={rid})" if rid is not None else where
+            if group is not None and not isinstance(group, (str, int)):
+                raise RowError(label, "group", "must be a string")
+            try:
+                steps = [Step.parse(s) for s in row["steps"]] if row.get("steps") is not None else None
+            except (ValueError, TypeError) as exc:
+                raise RowError(label, "steps", str(exc)) from None
+            try:
+                calls = (
+                    [ToolCall.parse(t) for t in row["tool_calls"]] if row.get("tool_calls") is not None else None
+                )
+            except (ValueError, TypeError) as exc:
+                raise RowError(label, "tool_calls", str(exc)) from None
+        known = 0
+        for key in _ROW_FIELDS:
+            if key in row:
+                known += 1
+        extra = {k: v for k, v in row.items() if k not in _ROW_FIELD_SET} if len(row) > known else {}
         return cls(
-            prompt=row.get("prompt", ""),
-            completion=row["completion"],
+            prompt=prompt,
+            completion=completion,
             reference=row.get("reference"),
             metadata=metadata,
             id=None if rid is None else str(rid),
             group=None if group is None else str(group),
             steps=steps,
             tool_calls=calls,
-            extra={k: v for k, v in row.items() if k not in _ROW_FIELDS},
+            extra=extra,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -295,16 +307,19 @@ class RewardResult:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.status, Status):
-            self.status = Status(self.status)
-        if self.status is Status.OK:
-            if self.value is None or isinstance(self.value, bool):
-                self.value = None if self.value is None else float(self.value)
-            if self.value is None or not isinstance(self.value, (int, float)) or math.isnan(self.value):
-                raise ValueError(f"an ok result needs a numeric value, got {self.value!r}")
-            self.value = float(self.value)
-        elif self.value is not None:
-            raise ValueError(f"a result with status {self.status} carries no value")
+        status = self.status
+        if status.__class__ is not Status:
+            status = self.status = Status(status)
+        value = self.value
+        if status is Status.OK:
+            if value.__class__ is not float:
+                if value is None or isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
+                    raise ValueError(f"an ok result needs a numeric value, got {value!r}")
+                value = self.value = float(value)
+            if value != value:
+                raise ValueError("an ok result cannot be NaN")
+        elif value is not None:
+            raise ValueError(f"a result with status {status} carries no value")
 
     @classmethod
     def ok(
@@ -315,7 +330,7 @@ class RewardResult:
         step_values: list[float] | None = None,
         info: dict[str, Any] | None = None,
     ) -> RewardResult:
-        return cls(Status.OK, float(value), dict(components or {}), reason, step_values, dict(info or {}))
+        return cls(Status.OK, float(value), {} if components is None else dict(components), reason, step_values, {} if info is None else dict(info))
 
     @classmethod
     def abstain(cls, reason: str, components: dict[str, float | None] | None = None) -> RewardResult:

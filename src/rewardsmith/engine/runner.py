@@ -245,7 +245,14 @@ class Engine:
                 sub = [comps[k] for k in idx] if comps else None
                 kwargs_list.append(bound.kwargs_for_many(group.samples, sub, step, group if d.per == "group" else None))
 
-        if d.executor == "inline":
+        if d.executor == "inline" and units is None:
+            try:
+                fn = bound.callable(step)
+                out = [call_result(fn, kw) for kw in kwargs_list]  # type: ignore[misc]
+            except Exception as exc:
+                bad = RewardResult.error(f"could not set up reward {bound.name}: {type(exc).__name__}: {exc}")
+                out = [bad] * len(kwargs_list)  # type: ignore[list-item]
+        elif d.executor == "inline":
             for u, kw in enumerate(kwargs_list):
                 self._place(out, units, u, self._call_inline(bound, kw, step, units, u))
         else:
@@ -382,24 +389,22 @@ class Engine:
                     for v, g in zip(values[c.name], gate_vals)
                 ]
 
-        statuses: list[RewardResult | None] = []
-        rows: list[dict[str, float | None]] = []
-        for k in range(n_all):
-            problem: RewardResult | None = None
-            abstains: list[str] = []
-            for ci, c in enumerate(comps):
-                r = per_comp[ci][k]
-                if weights[c.name] == 0.0:
+        statuses: list[RewardResult | None] = [None] * n_all
+        OK = Status.OK
+        for ci, c in enumerate(comps):
+            if weights[c.name] == 0.0:
+                continue
+            for k, r in enumerate(per_comp[ci]):
+                if r.status is OK or statuses[k] is not None and statuses[k].status is Status.ERROR:  # type: ignore[union-attr]
                     continue
                 if r.status is Status.ERROR:
-                    problem = RewardResult.error(f"{c.name}: {r.reason}")
-                    break
-                if r.status is Status.ABSTAIN and c.required:
-                    abstains.append(f"{c.name}: {r.reason}")
-            if problem is None and abstains:
-                problem = RewardResult.abstain("; ".join(abstains))
-            statuses.append(problem)
-            rows.append({name: values[name][k] for name in names})
+                    statuses[k] = RewardResult.error(f"{c.name}: {r.reason}")
+                elif c.required:
+                    prev = statuses[k]
+                    note = f"{c.name}: {r.reason}"
+                    statuses[k] = RewardResult.abstain(note if prev is None else f"{prev.reason}; {note}")
+        columns = [values[name] for name in names]
+        rows: list[dict[str, float | None]] = [dict(zip(names, vals)) for vals in zip(*columns)] if names else [{} for _ in range(n_all)]
 
         combiner = COMBINERS[self.spec.combine_kind]
         norm = self.spec.normalize
@@ -438,36 +443,38 @@ class Engine:
             self.zero_variance_groups += len(flat_groups)
 
         results: list[RewardResult] = []
+        has_subs = [any(r.components or r.reason or r.info or r.step_values is not None for r in rs) for rs in per_comp]
+        annotate = norm is not None or bool(self.spec.transforms)
         for k in range(n_real):
-            comp_out: dict[str, float | None] = {}
+            comp_out = rows[k]
             reasons: list[str] = []
             info: dict[str, Any] = {}
             step_values = None
             for ci, c in enumerate(comps):
+                if not has_subs[ci]:
+                    continue
                 r = per_comp[ci][k]
-                comp_out[c.name] = values[c.name][k]
                 for sub, v in r.components.items():
                     comp_out[f"{c.name}.{sub}"] = v
-                if r.reason and r.status is Status.OK:
+                if r.reason and r.status is OK:
                     reasons.append(f"{c.name}: {r.reason}")
                 if r.info:
                     info[c.name] = r.info
                 if step_values is None and r.step_values is not None:
                     step_values = r.step_values
-            if statuses[k] is not None:
-                failed = statuses[k]
-                assert failed is not None
+            failed = statuses[k]
+            if failed is not None:
                 results.append(RewardResult(failed.status, None, comp_out, failed.reason, step_values, info))
                 continue
             value = combined[k]
             if value is None:
                 results.append(RewardResult.abstain("no reference value for a transform", comp_out))
                 continue
-            if norm is not None or self.spec.transforms:
+            if annotate:
                 info["raw_reward"] = raw[k]
-            if groups[k] in flat_groups or "<batch>" in flat_groups:
-                info["zero_variance_group"] = True
-            results.append(RewardResult(Status.OK, value, comp_out, "; ".join(reasons) or None, step_values, info))
+                if groups[k] in flat_groups or "<batch>" in flat_groups:
+                    info["zero_variance_group"] = True
+            results.append(RewardResult(OK, value, comp_out, "; ".join(reasons) or None, step_values, info))
         return results
 
 
