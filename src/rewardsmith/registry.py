@@ -492,6 +492,17 @@ def load_builtins() -> None:
                 log.warning("could not import %s: %s", info.name, exc)
 
 
+    # third-party reward packages: [project.entry-points."rewardsmith.rewards"] name = "pkg.module"
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="rewardsmith.rewards"):
+        try:
+            ep.load()
+        except Exception as exc:
+            _BUILTIN_FAILURES[f"entry point {ep.name}"] = f"{type(exc).__name__}: {exc}"
+            log.warning("could not load reward plugin %s: %s", ep.name, exc)
+
+
 def builtin_failures() -> dict[str, str]:
     load_builtins()
     return dict(_BUILTIN_FAILURES)

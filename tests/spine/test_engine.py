@@ -132,3 +132,21 @@ def test_user_function_by_module_path() -> None:
     spec = load_spec({"components": [{"name": "s", "reward": "user_rewards:slow_len"}]})
     assert [r.value for r in spec.score(rows("abc", "de"), cache=False, workers=2)] == [3.0, 2.0]
     spec.close()
+
+
+def test_several_cpu_components_share_one_pool_run() -> None:
+    spec = load_spec(
+        {
+            "components": [
+                {"name": "a", "reward": "t_len", "timeout": 1.0},
+                {"name": "b", "reward": "t_len", "params": {"scale": 2}, "timeout": 1.0},
+                {"name": "c", "reward": "user_rewards:slow_len"},
+            ]
+        }
+    )
+    with Engine(spec, workers=2, cache=False) as engine:
+        res = engine.score(rows("ab", "hang", "abc"))
+        assert [r.components for r in (res[0], res[2])] == [{"a": 2.0, "b": 4.0, "c": 2.0}, {"a": 3.0, "b": 6.0, "c": 3.0}]
+        assert res[1].status is Status.ERROR and res[1].components["c"] == 4.0 and res[1].components["a"] is None
+        # everything cached-free again, pool alive
+        assert [r.value for r in engine.score(rows("a"))] == [4.0]

@@ -55,6 +55,37 @@ class ComponentStats:
             self.error += 1
 
 
+class _PoolBatch:
+    """Collects the process-pool tasks of every CPU-bound component of one phase into one pool run, so the
+    workers stay busy across components instead of running them one after another."""
+
+    def __init__(self, engine: Engine, expected: int) -> None:
+        self.engine, self.expected = engine, expected
+        self.tasks: list[Task] = []
+        self.owners: list[tuple[int, int]] = []
+        self.arrived = 0
+        self.done: asyncio.Future[dict[int, Any]] | None = None
+
+    async def submit(self, ci: int, tasks: list[Task]) -> dict[int, Any]:
+        loop = asyncio.get_running_loop()
+        if self.done is None:
+            self.done = loop.create_future()
+        base = len(self.tasks)
+        for t in tasks:
+            self.owners.append((ci, t.tid))
+            t.tid = len(self.tasks)
+            self.tasks.append(t)
+        self.arrived += 1
+        if self.arrived == self.expected:
+            try:
+                results = await loop.run_in_executor(None, self.engine._run_pool, self.engine._get_pool(), self.tasks) if self.tasks else {}
+                self.done.set_result(results)
+            except BaseException as exc:
+                self.done.set_exception(exc)
+        results = await asyncio.shield(self.done)
+        return {self.owners[base + i][1]: results[base + i] for i in range(len(tasks))}
+
+
 def group_key(s: Sample) -> str:
     """Samples of one group: the row's ``group`` field, else samples sharing the prompt text."""
     return s.group if s.group is not None else "prompt:" + s.prompt_text
@@ -201,7 +232,9 @@ class Engine:
         results: list[list[RewardResult]] = [[] for _ in comps]
         first = [i for i, c in enumerate(comps) if not self.table[i].definition.needs_components]
         later = [i for i, c in enumerate(comps) if self.table[i].definition.needs_components]
-        outs = await asyncio.gather(*(self._run_component(i, samples, None, step) for i in first))
+        n_process = sum(1 for i in first if self.table[i].definition.executor == "process")
+        batch = _PoolBatch(self, n_process) if n_process > 1 else None
+        outs = await asyncio.gather(*(self._run_component(i, samples, None, step, batch) for i in first))
         for i, out in zip(first, outs):
             results[i] = out
         for i in later:
@@ -224,7 +257,12 @@ class Engine:
         return list(members.values())
 
     async def _run_component(
-        self, ci: int, samples: list[Sample], comps: list[dict[str, Any]] | None, step: int | None
+        self,
+        ci: int,
+        samples: list[Sample],
+        comps: list[dict[str, Any]] | None,
+        step: int | None,
+        batch: _PoolBatch | None = None,
     ) -> list[RewardResult]:
         spec_c: ComponentSpec = self.spec.components[ci]
         bound = self.table[ci]
@@ -265,8 +303,12 @@ class Engine:
             stats.cached += sum(1 for u, key in enumerate(keys) if key in cached)
             todo = [u for key, u in first_of.items() if key not in cached]
             computed: dict[int, Any] = {}
-            if todo:
-                computed = await self._execute(ci, bound, [(u, kwargs_list[u], len(units[u]) if units else 0) for u in todo], timeout, step)
+            work = [(u, kwargs_list[u], len(units[u]) if units else 0) for u in todo]
+            if batch is not None and d.executor == "process":
+                tasks = [Task(tid=u, comp=ci, kwargs=kw, timeout=timeout, step=step, n=n) for u, kw, n in work]
+                computed = await batch.submit(ci, tasks)
+            elif todo:
+                computed = await self._execute(ci, bound, work, timeout, step)
             fresh: dict[str, RewardResult] = {}
             for u in todo:
                 outcome = computed[u]
