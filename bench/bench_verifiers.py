@@ -1,0 +1,106 @@
+"""math_equiv vs math-verify (issue 3: rule verifiers).
+
+Anchor: math-verify called directly in one process (``verify(parse("$ref$"), parse(completion))`` per
+item). Ours: ``math_equiv`` through ``rewardsmith.engine.Engine`` with 1 and 2 worker processes, cache off.
+Data: GSM8K model solutions (5,276, repeated 4x with distinct text; reference = the final number) and the
+57-row public equivalence set. Reports label agreement and verifications/s; target >= 5x math-verify with 2
+workers and agreement never below math-verify's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import header, write  # noqa: E402
+
+from rewardsmith.engine import Engine  # noqa: E402
+from rewardsmith.verifiers.math import verify  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REPEAT = 4
+SPEC = {"name": "bench-math", "components": [{"name": "correct", "reward": "math_equiv"}]}
+
+
+def gsm8k_rows() -> list[dict[str, Any]]:
+    rows = []
+    for line in (DATA / "gsm8k" / "model_solutions.jsonl").read_text().splitlines():
+        problem = json.loads(line)
+        number = problem["ground_truth"].rsplit("A:", 1)[1].strip()
+        for key, value in problem.items():
+            if isinstance(value, dict):
+                rows.append({"completion": value["solution"], "reference": number, "label": bool(value["is_correct"])})
+    out = []
+    for rep in range(REPEAT):  # distinct text per repetition, so no cache or dedupe can help
+        for i, r in enumerate(rows):
+            out.append({"id": f"{rep}-{i}", "prompt": "q", "completion": f"Attempt {rep + 1}.\n{r['completion']}",
+                        "reference": r["reference"], "label": r["label"]})
+    return out
+
+
+def public_rows() -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (DATA / "math_equiv" / "public.jsonl").read_text().splitlines() if line.strip()]
+    return [{"id": r["id"], "prompt": "q", "completion": r["completion"], "reference": r["reference"], "label": r["label"]} for r in rows]
+
+
+def anchor(rows: list[dict[str, Any]]) -> tuple[float, int]:
+    from math_verify import parse
+    from math_verify import verify as mv_verify
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    start = time.perf_counter()
+    agree = 0
+    for r in rows:
+        got = mv_verify(parse(f"${r['reference']}$"), parse(r["completion"]))
+        agree += got == r["label"]
+    return time.perf_counter() - start, agree
+
+
+def engine_run(rows: list[dict[str, Any]], workers: int) -> tuple[float, int, int]:
+    with Engine(SPEC, workers=workers, cache=False) as engine:
+        engine.score(rows[:8])  # start the workers (forked once; not part of the timing)
+        start = time.perf_counter()
+        results = engine.score(rows)
+        seconds = time.perf_counter() - start
+    agree = sum((res.value == 1.0) == r["label"] for res, r in zip(results, rows) if res.is_ok)
+    errors = sum(1 for res in results if not res.is_ok)
+    return seconds, agree, errors
+
+
+def main() -> None:
+    sets = {"GSM8K model solutions x4": gsm8k_rows(), "math_equiv public": public_rows()}
+    lines = [header("Rule verifiers: math_equiv vs math-verify (bench/bench_verifiers.py)")]
+    lines.append("| set | rows | math-verify agreement | math-verify /s | math_equiv agreement | 1 worker /s | 2 workers /s | ratio 1w | ratio 2w | in-process /s |\n")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|\n")
+    for name, rows in sets.items():
+        n = len(rows)
+        a_sec, a_agree = anchor(rows)
+        w1_sec, w1_agree, w1_err = engine_run(rows, 1)
+        w2_sec, w2_agree, w2_err = engine_run(rows, 2)
+        start = time.perf_counter()
+        direct_agree = sum(verify(r["completion"], r["reference"]) == r["label"] for r in rows)
+        d_sec = time.perf_counter() - start
+        assert w1_agree == w2_agree == direct_agree, (w1_agree, w2_agree, direct_agree)
+        a_rate, w1_rate, w2_rate, d_rate = n / a_sec, n / w1_sec, n / w2_sec, n / d_sec
+        row = (
+            f"| {name} | {n:,} | {a_agree}/{n} | {a_rate:,.0f} | {w2_agree}/{n} (errors {w1_err}/{w2_err}) | "
+            f"{w1_rate:,.0f} | {w2_rate:,.0f} | {w1_rate / a_rate:.1f}x | {w2_rate / a_rate:.1f}x | {d_rate:,.0f} |\n"
+        )
+        print(row, end="", flush=True)
+        lines.append(row)
+    lines.append(
+        "\nAnchor: math-verify 0.9 `verify(parse('$ref$'), parse(completion))` per item, one process. "
+        "Ours: `math_equiv` through `Engine(workers=1|2, cache=False)` after a warm-up batch; "
+        "in-process = `rewardsmith.verifiers.math.verify` called in a loop (no engine). Target: >= 5x with 2 workers.\n"
+    )
+    out = write("verifiers", "".join(lines))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Evaluate and audit rewards: benchmark harness, hacking probes, distances, training monitors, HTML report."""

@@ -1,0 +1,101 @@
+"""How a judge kind calls its judge: the guard first, then one operated call, failures as ``error`` results.
+
+``judged`` wraps a judge kind so that ``JudgeHTTPError`` (reason carries the HTTP status),
+``BudgetExhausted`` and ``VerdictParseError`` become ``error`` results with a reason — never a zero.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Awaitable, Callable
+
+from rewardsmith.judges.backends.base import JudgeHTTPError, JudgeReply, JudgeRequest
+from rewardsmith.judges.config import JudgeConfig
+from rewardsmith.judges.guard import check_content
+from rewardsmith.judges.operations import BudgetExhausted, JudgeClient, client_for_params
+from rewardsmith.judges.parsing import VerdictParseError
+from rewardsmith.types import RewardResult
+
+
+class JudgeCall:
+    """The judge of one reward call: config, client, and the usage of the calls made for this sample."""
+
+    def __init__(self, judge_params: dict[str, Any]) -> None:
+        self.client: JudgeClient = client_for_params(judge_params)
+        self.config: JudgeConfig = self.client.config
+        self.replies: list[JudgeReply] = []
+
+    async def ask(
+        self,
+        msgs: tuple[dict[str, Any], ...],
+        *,
+        max_tokens: int | None = None,
+        n: int = 1,
+        temperature: float | None = None,
+        logprobs: bool = False,
+        top_logprobs: int = 0,
+        seed: int | None = None,
+        prefill: str | None = None,
+    ) -> JudgeReply:
+        c = self.config
+        request = JudgeRequest(
+            messages=msgs,
+            max_tokens=max_tokens or c.max_tokens,
+            temperature=c.temperature if temperature is None else temperature,
+            n=n,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
+            seed=c.seed if seed is None else seed,
+            prefill=prefill,
+        )
+        reply = await self.client.ask(request)
+        self.replies.append(reply)
+        return reply
+
+    def guard(self, completion: str, prompt: str | None, floor: float) -> RewardResult | None:
+        """The floor result (no call made) when the completion is content-free and the guard is on."""
+        if not self.config.guard:
+            return None
+        verdict = check_content(completion, prompt)
+        if not verdict.blocked:
+            return None
+        self.client.ledger.add(guarded=1)
+        return RewardResult.ok(floor, reason=f"guard: {verdict.reason} (no judge call)", info={"guard": verdict.kind})
+
+    def parse_failed(self) -> None:
+        self.client.ledger.add(parse_failures=1)
+
+    def info(self, **extra: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "judge": self.client.identity,
+            "calls": len(self.replies),
+            "prompt_tokens": sum(r.prompt_tokens for r in self.replies),
+            "completion_tokens": sum(r.completion_tokens for r in self.replies),
+        }
+        cost = sum(r.cost_usd for r in self.replies)
+        if cost:
+            out["cost_usd"] = round(cost, 8)
+        retries = sum(int(r.info.get("retries", 0)) for r in self.replies)
+        if retries:
+            out["retries"] = retries
+        if any(r.info.get("fallback") for r in self.replies):
+            out["fallback"] = max(int(r.info.get("fallback", 0)) for r in self.replies)
+        out.update(extra)
+        return out
+
+
+def judged(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Judge failures -> ``error`` results naming the cause (HTTP status, budget, unparseable verdict)."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except JudgeHTTPError as exc:
+            return RewardResult.error(str(exc) if "HTTP" in str(exc) or exc.status is None else f"judge HTTP {exc.status}: {exc}")
+        except BudgetExhausted as exc:
+            return RewardResult.error(str(exc))
+        except VerdictParseError as exc:
+            return RewardResult.error(f"judge verdict unparseable: {exc}")
+
+    return wrapper

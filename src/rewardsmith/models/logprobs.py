@@ -1,0 +1,349 @@
+"""One batched token log-prob service for every likelihood reward, local (transformers) or remote.
+
+A request is ``(prefix, body, target)``: the model reads prefix + body + target and the service returns
+the log-probability of every body and target token. Requests that share a prefix (the n completions of
+one GRPO group share the prompt) run the prefix once; its KV cache is repeated across the batch of
+continuations (``prefix_reuse``), so a group of 8 pays for the prompt once instead of 8 times.
+
+Tokenisation is piecewise (prefix, body and target each tokenised alone, no special tokens; a start
+token is put in front of an empty prefix), which is what makes the prefix shareable. The remote backend
+sends the joined text to an OpenAI-compatible ``/completions`` endpoint with ``echo`` and ``logprobs``
+(vLLM; its own prefix cache does the reuse) and keeps the tokens whose offsets fall in body / target.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from rewardsmith.models.batching import length_buckets
+from rewardsmith.models.loading import LoadedModel, is_remote, load_model
+
+Overlong = Literal["truncate", "error"]
+
+
+class OverlongError(ValueError):
+    """Body + target do not fit the context window even with the prefix cut away."""
+
+
+class VocabMismatchError(ValueError):
+    """Two models that must share a tokenizer (policy / reference, strong / weak) do not."""
+
+
+@dataclass(frozen=True, slots=True)
+class LPRequest:
+    """Score ``target`` (and ``body``) after ``prefix``."""
+
+    prefix: str
+    body: str
+    target: str
+
+
+@dataclass
+class LPResult:
+    """Per-token log-probs of the body and the target; ``certainty``: per target token KL(uniform || p)."""
+
+    body_logprobs: list[float] = field(default_factory=list)
+    target_logprobs: list[float] = field(default_factory=list)
+    target_offsets: list[tuple[int, int]] = field(default_factory=list)
+    certainty: list[float] | None = None
+    reason: str | None = None
+    error: str | None = None
+
+    @property
+    def total(self) -> float:
+        """Sum of the target's token log-probs."""
+        return float(sum(self.target_logprobs))
+
+    @property
+    def mean(self) -> float:
+        """Mean target token log-prob (0 tokens: nan)."""
+        return self.total / len(self.target_logprobs) if self.target_logprobs else math.nan
+
+
+class LogProbBackend(Protocol):
+    name: str
+
+    def score(self, requests: list[LPRequest], certainty: bool = False) -> list[LPResult]: ...
+
+
+def start_token(tokenizer: Any) -> int:
+    """The token an empty prefix starts with: BOS, else EOS (GPT-2's convention), else CLS, else PAD."""
+    for attr in ("bos_token_id", "eos_token_id", "cls_token_id", "pad_token_id"):
+        value = getattr(tokenizer, attr, None)
+        if isinstance(value, int):
+            return value
+    raise ValueError("the tokenizer has no BOS/EOS/CLS/PAD token to start an empty prefix with")
+
+
+@dataclass
+class _Prepared:
+    prefix: tuple[int, ...]
+    body: list[int]
+    target: list[int]
+    offsets: list[tuple[int, int]]
+    reason: str | None = None
+
+
+class TransformersLogProbs:
+    """Local causal LM scoring with shared-prefix KV reuse (or plain recompute, for comparison)."""
+
+    name = "transformers"
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        batch_size: int = 16,
+        max_tokens: int = 16384,
+        prefix_reuse: bool = True,
+        max_length: int | None = None,
+        overlong: Overlong = "truncate",
+    ) -> None:
+        self.loaded = loaded
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.prefix_reuse = prefix_reuse
+        self.max_length = min(max_length or loaded.max_length, loaded.max_length)
+        self.overlong = overlong
+        self._lock = threading.Lock()
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.loaded.tokenizer
+
+    def vocab_size(self) -> int:
+        return int(self.loaded.model.get_output_embeddings().weight.shape[0])
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+
+    def _prepare(self, r: LPRequest) -> _Prepared:
+        prefix = self._encode(r.prefix) or [start_token(self.tokenizer)]
+        body = self._encode(r.body)
+        if r.target:
+            enc = self.tokenizer(r.target, add_special_tokens=False, return_offsets_mapping=True)
+            target, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+        else:
+            target, offsets = [], []
+        rest = len(body) + len(target)
+        reason = None
+        if len(prefix) + rest > self.max_length:
+            if self.overlong == "error" or rest + 1 > self.max_length:
+                raise OverlongError(
+                    f"{len(prefix) + rest} tokens do not fit the context window of {self.max_length}"
+                    + (" (overlong: error)" if self.overlong == "error" else " even with the prompt cut")
+                )
+            keep = self.max_length - rest
+            reason = f"prompt cut from {len(prefix)} to {keep} tokens to fit {self.max_length}"
+            prefix = prefix[-keep:]
+        return _Prepared(tuple(prefix), body, target, offsets, reason)  # type: ignore[arg-type]
+
+    def score(self, requests: list[LPRequest], certainty: bool = False) -> list[LPResult]:
+        results: list[LPResult | None] = [None] * len(requests)
+        prepared: dict[int, _Prepared] = {}
+        for i, r in enumerate(requests):
+            try:
+                prepared[i] = self._prepare(r)
+            except (OverlongError, ValueError) as exc:
+                results[i] = LPResult(error=str(exc))
+        with self._lock:
+            if self.prefix_reuse:
+                by_prefix: dict[tuple[int, ...], list[int]] = {}
+                for i, p in prepared.items():
+                    by_prefix.setdefault(p.prefix, []).append(i)
+                for prefix, members in by_prefix.items():
+                    self._score_shared(prefix, members, prepared, results, certainty)
+            else:
+                self._score_full(list(prepared), prepared, results, certainty)
+        return [r if r is not None else LPResult(error="internal: not scored") for r in results]
+
+    # ------------------------------------------------------------------------------------------ compute
+
+    def _finish(self, p: _Prepared, logps: Any, logits_rows: Any, certainty: bool) -> LPResult:
+        """``logps``: log-probs of the body+target tokens; ``logits_rows``: the rows that predicted them."""
+        import torch
+
+        nb = len(p.body)
+        values = logps.tolist()
+        cert = None
+        if certainty and p.target:
+            rows = torch.log_softmax(logits_rows[nb:].float(), dim=-1)
+            vocab = rows.shape[-1]
+            cert = (-math.log(vocab) - rows.mean(dim=-1)).tolist()
+        return LPResult(values[:nb], values[nb:], p.offsets, cert, p.reason)
+
+    def _score_full(
+        self, idx: list[int], prepared: dict[int, _Prepared], results: list[LPResult | None], certainty: bool
+    ) -> None:
+        import torch
+
+        model, dev = self.loaded.model, self.loaded.device
+        seqs = {i: list(prepared[i].prefix) + prepared[i].body + prepared[i].target for i in idx}
+        for bucket in length_buckets([len(seqs[i]) for i in idx], self.batch_size, self.max_tokens):
+            batch = [idx[j] for j in bucket]
+            width = max(len(seqs[i]) for i in batch)
+            ids = torch.zeros((len(batch), width), dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
+                mask[row, : len(seqs[i])] = 1
+            with torch.inference_mode():
+                logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits.float()
+            for row, i in enumerate(batch):
+                p = prepared[i]
+                start, n = len(p.prefix), len(p.body) + len(p.target)
+                pred = logits[row, start - 1 : start - 1 + n]
+                tok = ids[row, start : start + n].to(pred.device)
+                logps = torch.log_softmax(pred, dim=-1).gather(-1, tok[:, None])[:, 0]
+                results[i] = self._finish(p, logps, pred, certainty)
+
+    def _score_shared(
+        self,
+        prefix: tuple[int, ...],
+        members: list[int],
+        prepared: dict[int, _Prepared],
+        results: list[LPResult | None],
+        certainty: bool,
+    ) -> None:
+        import torch
+
+        model, dev = self.loaded.model, self.loaded.device
+        with torch.inference_mode():
+            out = model(input_ids=torch.tensor([list(prefix)], device=dev), use_cache=True)
+        cache, last = out.past_key_values, out.logits[0, -1].float()
+        P = len(prefix)
+        rests = {i: prepared[i].body + prepared[i].target for i in members}
+        empty = [i for i in members if not rests[i]]
+        for i in empty:
+            results[i] = LPResult([], [], [], [] if certainty else None, prepared[i].reason)
+        todo = [i for i in members if rests[i]]
+        budget = max(1, self.max_tokens)
+        for bucket in length_buckets([P + len(rests[i]) for i in todo], self.batch_size, budget):
+            batch = [todo[j] for j in bucket]
+            width = max(len(rests[i]) for i in batch)
+            ids = torch.zeros((len(batch), width), dtype=torch.long)
+            mask = torch.zeros((len(batch), P + width), dtype=torch.long)
+            mask[:, :P] = 1
+            for row, i in enumerate(batch):
+                ids[row, : len(rests[i])] = torch.tensor(rests[i])
+                mask[row, P : P + len(rests[i])] = 1
+            expanded = copy.deepcopy(cache)
+            expanded.batch_repeat_interleave(len(batch))
+            with torch.inference_mode():
+                logits = model(
+                    input_ids=ids.to(dev), attention_mask=mask.to(dev), past_key_values=expanded, use_cache=True
+                ).logits.float()
+            for row, i in enumerate(batch):
+                n = len(rests[i])
+                pred = torch.cat([last[None], logits[row, : n - 1]], dim=0)
+                tok = ids[row, :n].to(pred.device)
+                logps = torch.log_softmax(pred, dim=-1).gather(-1, tok[:, None])[:, 0]
+                results[i] = self._finish(prepared[i], logps, pred, certainty)
+
+
+class OpenAILogProbs:
+    """Prompt log-probs from an OpenAI-compatible ``/completions`` server (``echo: true``, ``logprobs``).
+
+    The joined text is sent; the tokens whose ``text_offset`` falls inside body / target are kept.
+    KL-to-uniform needs the whole distribution, which such servers do not return: ``certainty`` is an error.
+    """
+
+    name = "openai"
+
+    def __init__(self, base_url: str, model_name: str = "default", timeout: float = 120.0, batch_size: int = 32) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model_name = model_name
+        self.timeout = timeout
+        self.batch_size = batch_size
+
+    def score(self, requests: list[LPRequest], certainty: bool = False) -> list[LPResult]:
+        import httpx
+
+        if certainty:
+            return [LPResult(error="self-certainty needs full next-token distributions: use a local model")] * len(requests)
+        url = self.base_url + "/completions"
+        out: list[LPResult] = []
+        for j in range(0, len(requests), self.batch_size):
+            chunk = requests[j : j + self.batch_size]
+            body = {
+                "model": self.model_name,
+                "prompt": [r.prefix + r.body + r.target for r in chunk],
+                "max_tokens": 1,
+                "temperature": 0.0,
+                "echo": True,
+                "logprobs": 1,
+            }
+            try:
+                response = httpx.post(url, json=body, timeout=self.timeout)
+                response.raise_for_status()
+                choices = sorted(response.json()["choices"], key=lambda c: c.get("index", 0))
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                out.extend([LPResult(error=f"log-prob server {url}: {type(exc).__name__}: {exc}")] * len(chunk))
+                continue
+            for r, choice in zip(chunk, choices):
+                out.append(_from_echo(r, choice.get("logprobs") or {}))
+        return out
+
+
+def _from_echo(r: LPRequest, lp: dict[str, Any]) -> LPResult:
+    """Split an echoed prompt's token log-probs into body and target by character offset."""
+    offsets = lp.get("text_offset") or []
+    values = lp.get("token_logprobs") or []
+    tokens = lp.get("tokens") or []
+    a, b, end = len(r.prefix), len(r.prefix) + len(r.body), len(r.prefix) + len(r.body) + len(r.target)
+    res = LPResult()
+    for off, value, tok in zip(offsets, values, tokens):
+        if off < a or off >= end:
+            continue
+        if value is None:
+            res.error = "server gave no log-prob for a scored token (the first token of the text?)"
+            return res
+        if off < b:
+            res.body_logprobs.append(float(value))
+        else:
+            res.target_logprobs.append(float(value))
+            res.target_offsets.append((off - b, off - b + len(tok)))
+    return res
+
+
+_SERVICES: dict[tuple[Any, ...], LogProbBackend] = {}
+_SERVICES_LOCK = threading.Lock()
+
+
+def logprob_service(
+    model: str,
+    device: str = "auto",
+    dtype: str = "auto",
+    batch_size: int = 16,
+    prefix_reuse: bool = True,
+    max_length: int | None = None,
+    overlong: Overlong = "truncate",
+    remote_model: str | None = None,
+    timeout: float = 120.0,
+) -> LogProbBackend:
+    """The shared service for ``model`` (a local folder / .gguf file, or an OpenAI-compatible base URL)."""
+    key = (model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
+    with _SERVICES_LOCK:
+        if key not in _SERVICES:
+            if is_remote(model):
+                _SERVICES[key] = OpenAILogProbs(model, remote_model or "default", timeout, batch_size)
+            else:
+                loaded = load_model(model, "causal_lm", device, dtype)
+                _SERVICES[key] = TransformersLogProbs(loaded, batch_size, 16384, prefix_reuse, max_length, overlong)
+        return _SERVICES[key]
+
+
+def check_same_vocab(a: LogProbBackend, b: LogProbBackend, probe: str = "The answer is 42.") -> None:
+    """Raise VocabMismatchError unless two local backends tokenise alike and share a vocabulary size."""
+    if not isinstance(a, TransformersLogProbs) or not isinstance(b, TransformersLogProbs):
+        return
+    va, vb = len(a.tokenizer), len(b.tokenizer)
+    ids_a, ids_b = a._encode(probe), b._encode(probe)
+    if va != vb or ids_a != ids_b:
+        raise VocabMismatchError(
+            f"models {a.loaded.path!r} and {b.loaded.path!r} do not share a tokenizer "
+            f"(vocab {va} vs {vb}; {probe!r} -> {ids_a[:8]} vs {ids_b[:8]}): token log-prob ratios need the same vocabulary"
+        )

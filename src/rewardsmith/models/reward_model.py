@@ -1,0 +1,204 @@
+"""Scalar reward models: a Hugging Face sequence classifier (local) or a vLLM / SGLang classify endpoint.
+
+Local scoring applies the chat template (policy in ``chat.py``), sorts the batch into length buckets and
+pads each bucket only to its own longest item (``batching.py``); fp32 on CPU, bf16 on GPU. Inputs longer
+than the context window are cut from the left (the completion's end is kept) with a ``reason``, or are
+an ``error`` under ``overlong: error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rewardsmith.models.batching import length_buckets
+from rewardsmith.models.chat import TemplatePolicy, format_for_model, plain_join
+from rewardsmith.models.loading import LoadedModel, is_remote, load_model, load_tokenizer
+from rewardsmith.registry import reward
+from rewardsmith.types import Message, RewardResult
+
+Overlong = Literal["truncate", "error"]
+
+
+@dataclass
+class RMSettings:
+    """How to run one reward model (the params of ``reward_model``, also one member of ``rm_ensemble``)."""
+
+    model: str
+    device: str = "auto"
+    dtype: str = "auto"
+    batch_size: int = 32
+    max_tokens: int = 16384
+    max_length: int | None = None
+    overlong: Overlong = "truncate"
+    chat_template: TemplatePolicy = "auto"
+    label_index: int = 0
+    remote_model: str | None = None
+    tokenizer: str | None = None
+    timeout: float = 120.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_rm(settings: RMSettings) -> LoadedModel:
+    """The cached sequence-classification model of ``settings`` (truncation keeps the end of the text)."""
+    loaded = load_model(settings.model, "sequence_classification", settings.device, settings.dtype)
+    loaded.tokenizer.truncation_side = "left"
+    return loaded
+
+
+def rm_texts(
+    tokenizer: Any,
+    prompts: list[str],
+    completions: list[str],
+    prompt_messages_list: list[list[Message] | None] | None,
+    policy: TemplatePolicy,
+) -> list[str]:
+    """The texts the reward model reads, one per sample."""
+    msgs = prompt_messages_list or [None] * len(prompts)
+    if tokenizer is None:
+        return [plain_join(p, c) for p, c in zip(prompts, completions)]
+    return [format_for_model(tokenizer, p, c, m, policy) for p, c, m in zip(prompts, completions, msgs)]
+
+
+def score_texts_local(
+    loaded: LoadedModel,
+    texts: list[str],
+    *,
+    batch_size: int = 32,
+    max_tokens: int = 16384,
+    max_length: int | None = None,
+    overlong: Overlong = "truncate",
+    label_index: int = 0,
+    bucketed: bool = True,
+) -> list[RewardResult]:
+    """Score texts with a local classifier: length buckets + dynamic padding (``bucketed``), or in order."""
+    import torch
+
+    tok, model = loaded.tokenizer, loaded.model
+    limit = min(max_length or loaded.max_length, loaded.max_length)
+    encoded = tok(texts, add_special_tokens=True, truncation=False)["input_ids"]
+    results: list[RewardResult | None] = [None] * len(texts)
+    reasons: list[str | None] = [None] * len(texts)
+    for i, ids in enumerate(encoded):
+        if len(ids) > limit:
+            if overlong == "error":
+                results[i] = RewardResult.error(
+                    f"input is {len(ids)} tokens, over the model's limit of {limit} (overlong: error)"
+                )
+                continue
+            encoded[i] = tok(texts[i], add_special_tokens=True, truncation=True, max_length=limit)["input_ids"]
+            reasons[i] = f"truncated from {len(ids)} to {len(encoded[i])} tokens (start cut)"
+    todo = [i for i in range(len(texts)) if results[i] is None]
+    if bucketed:
+        batches = [[todo[j] for j in b] for b in length_buckets([len(encoded[i]) for i in todo], batch_size, max_tokens)]
+    else:
+        batches = [todo[j : j + batch_size] for j in range(0, len(todo), batch_size)]
+    n_labels = int(getattr(model.config, "num_labels", 1))
+    if not 0 <= label_index < n_labels:
+        raise ValueError(f"label_index {label_index} is out of range: the model has {n_labels} label(s)")
+    with torch.inference_mode():
+        for batch in batches:
+            padded = tok.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
+            padded = {k: v.to(loaded.device) for k, v in padded.items()}
+            logits = model(**padded).logits.float()[:, label_index].tolist()
+            for i, value in zip(batch, logits):
+                results[i] = RewardResult.ok(value, reason=reasons[i])
+    return [r if r is not None else RewardResult.error("internal: not scored") for r in results]
+
+
+def score_texts_remote(settings: RMSettings, texts: list[str]) -> list[RewardResult]:
+    """Score texts on a vLLM / SGLang classify endpoint (``POST {url}/classify``, ``{"model", "input"}``)."""
+    import httpx
+
+    url = settings.model.rstrip("/")
+    if not url.endswith("/classify"):
+        url += "/classify"
+    body = {"model": settings.remote_model or "default", "input": texts}
+    try:
+        response = httpx.post(url, json=body, timeout=settings.timeout)
+    except httpx.HTTPError as exc:
+        return [RewardResult.error(f"reward model server {url}: {type(exc).__name__}: {exc}")] * len(texts)
+    if response.status_code != 200:
+        msg = f"reward model server {url}: HTTP {response.status_code}: {response.text[:200]}"
+        return [RewardResult.error(msg)] * len(texts)
+    data = sorted(response.json().get("data", []), key=lambda d: d.get("index", 0))
+    if len(data) != len(texts):
+        return [RewardResult.error(f"reward model server returned {len(data)} scores for {len(texts)} inputs")] * len(texts)
+    out: list[RewardResult] = []
+    for item in data:
+        if "score" in item:
+            out.append(RewardResult.ok(float(item["score"])))
+            continue
+        probs = item.get("probs") or item.get("logits") or []
+        if settings.label_index >= len(probs):
+            out.append(RewardResult.error(f"server returned {len(probs)} class(es), no label {settings.label_index}"))
+        else:
+            out.append(RewardResult.ok(float(probs[settings.label_index])))
+    return out
+
+
+def score_samples(
+    settings: RMSettings,
+    prompts: list[str],
+    completions: list[str],
+    prompt_messages_list: list[list[Message] | None] | None = None,
+) -> list[RewardResult]:
+    """Score (prompt, completion) pairs with one reward model, local or remote."""
+    if is_remote(settings.model):
+        tok = load_tokenizer(settings.tokenizer) if settings.tokenizer else None
+        texts = rm_texts(tok, prompts, completions, prompt_messages_list, settings.chat_template)
+        return score_texts_remote(settings, texts)
+    loaded = load_rm(settings)
+    texts = rm_texts(loaded.tokenizer, prompts, completions, prompt_messages_list, settings.chat_template)
+    return score_texts_local(
+        loaded,
+        texts,
+        batch_size=settings.batch_size,
+        max_tokens=settings.max_tokens,
+        max_length=settings.max_length,
+        overlong=settings.overlong,
+        label_index=settings.label_index,
+    )
+
+
+@reward(
+    "reward_model",
+    source="Ouyang et al. 2022 (InstructGPT) scalar reward model; vLLM/SGLang classify API",
+    per="batch",
+    executor="thread",
+    timeout=600.0,
+)
+def reward_model(
+    prompts: list[str],
+    completions: list[str],
+    prompt_messages_list: list[list[Message] | None],
+    model: str,
+    device: str = "auto",
+    dtype: str = "auto",
+    batch_size: int = 32,
+    max_tokens: int = 16384,
+    max_length: int | None = None,
+    overlong: Overlong = "truncate",
+    chat_template: TemplatePolicy = "auto",
+    label_index: int = 0,
+    remote_model: str | None = None,
+    tokenizer: str | None = None,
+    timeout: float = 120.0,
+) -> list[RewardResult]:
+    """Score each completion with a sequence-classification reward model (InstructGPT-style scalar RM).
+
+    ``model`` is a local folder (``AutoModelForSequenceClassification``; loaded once per process and shared)
+    or a vLLM / SGLang server URL (its ``/classify`` endpoint). The value is the logit of ``label_index``.
+    Runs per batch on a thread: one model call scores many samples, and torch releases the GIL so the
+    engine's event loop keeps serving async rewards meanwhile.
+
+    >>> reward_model(["q"], ["a"], [None], model="/nonexistent/rm")
+    Traceback (most recent call last):
+    ...
+    rewardsmith.models.loading.ModelLoadError: model path '/nonexistent/rm' does not exist or is not a folder (params.model must be a local folder, a .gguf file or an http(s) server URL; nothing is downloaded)
+    """
+    settings = RMSettings(
+        model, device, dtype, batch_size, max_tokens, max_length, overlong, chat_template, label_index,
+        remote_model, tokenizer, timeout,
+    )
+    return score_samples(settings, prompts, completions, prompt_messages_list)

@@ -1,0 +1,42 @@
+"""The ``math_equiv`` reward: 1 when the final answer equals the reference, 0 when not, abstain when the
+reference itself cannot be parsed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewardsmith.registry import reward
+from rewardsmith.types import RewardResult
+from rewardsmith.verifiers.math.equiv import DEFAULT_TOLERANCE, verify_detailed
+from rewardsmith.verifiers.math.extract import Fallback, HedgePolicy
+
+
+@reward(
+    "math_equiv",
+    source="Hendrycks et al., 2021 (MATH, boxed answers); Cobbe et al., 2021 (GSM8K); Math-Verify (Hugging Face)",
+    executor="process",
+    timeout=10.0,
+)
+def math_equiv(
+    completion: str,
+    reference: Any,
+    tolerance: float = DEFAULT_TOLERANCE,
+    pattern: str | None = None,
+    hedge: HedgePolicy = "reject",
+    fallback: Fallback = "last_number",
+) -> RewardResult:
+    """Math answer correctness (RLVR): extract the final answer (last ``\\boxed{}``, ``#### N``, "A: N",
+    "The answer is", ``pattern``) and compare it with the reference by exact numbers, normalised strings and
+    symbolic equivalence (MATH, Hendrycks et al. 2021; GSM8K, Cobbe et al. 2021; Math-Verify).
+    Garbage or a hedge from the policy is ok with 0; an unparseable reference abstains.
+
+    >>> math_equiv(r"Hence $\\boxed{0.\\overline{6}}$.", r"\\frac{2}{3}").value
+    1.0
+    >>> math_equiv("so 13 * 2 = 26\\nA: 26", "18").value, math_equiv("A: 3", None).status.value
+    (0.0, 'abstain')
+    """
+    v = verify_detailed(completion, reference, tolerance, pattern, hedge, fallback)
+    if v.correct is None:
+        return RewardResult.abstain(v.reason)
+    info = {"answer": v.answer[:200]} if v.answer is not None else {}
+    return RewardResult.ok(1.0 if v.correct else 0.0, reason=v.reason, info=info)

@@ -1,0 +1,134 @@
+"""Retrieval and search rewards: recall@k, MRR, nDCG over a ranked list, and string-matched nugget recall.
+
+The ranked list comes from ``metadata[ranking_key]`` (a list of ids) when present, else from the
+completion: a JSON list, a RankGPT-style ``[3] > [1] > [2]``, or one id per line / comma-separated.
+Relevant ids come from the reference: a list (binary relevance) or ``{id: gain}`` (graded).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from rewardsmith.registry import reward
+from rewardsmith.types import Abstain, RewardResult
+from rewardsmith.verifiers.answers import answer_span, gold_list
+from rewardsmith.verifiers.qa import squad_normalize
+
+_RANKGPT = re.compile(r"\[([^\[\]]+)\]\s*(?:>|$)")
+
+
+def _ids(items: Any) -> list[str]:
+    return [str(x).strip() for x in items if str(x).strip()]
+
+
+def ranking_from(completion: str, metadata: dict[str, Any], key: str = "retrieved") -> list[str]:
+    """The ranked ids, best first, de-duplicated (first occurrence wins).
+
+    >>> ranking_from("[2] > [1] > [3]", {}), ranking_from('["d3", "d1"]', {}), ranking_from("x", {"retrieved": [5, 7]})
+    (['2', '1', '3'], ['d3', 'd1'], ['5', '7'])
+    """
+    raw = metadata.get(key) if metadata else None
+    if isinstance(raw, list):
+        ids = _ids(raw)
+    else:
+        text = answer_span(completion, answer_tag=True)
+        ids = []
+        try:
+            value = json.loads(text)
+            if isinstance(value, list):
+                ids = _ids(value)
+        except ValueError:
+            pass
+        if not ids and ">" in text:
+            ids = [m.strip() for m in _RANKGPT.findall(text)]
+        if not ids:
+            ids = [p.strip().strip("[]").strip() for p in re.split(r"[\n,]+", text)]
+            ids = [re.sub(r"^\d+[.)]\s+", "", p) if re.match(r"^\d+[.)]\s+\S", p) else p for p in ids]
+    seen: set[str] = set()
+    out = []
+    for i in ids:
+        if i and i not in seen:
+            seen.add(i)
+            out.append(i)
+    return out
+
+
+def relevance(reference: Any) -> dict[str, float]:
+    """``{id: gain}`` from a list of relevant ids or a mapping; Abstain when there is none."""
+    if isinstance(reference, dict):
+        rel = {str(k): float(v) for k, v in reference.items() if float(v) > 0}
+    elif isinstance(reference, (list, tuple, str, int)):
+        rel = {i: 1.0 for i in gold_list(reference, "relevant ids")}
+    else:
+        rel = {}
+    if not rel:
+        raise Abstain("no relevant ids in the reference")
+    return rel
+
+
+@reward("recall_at_k", source="information retrieval recall@k (Manning et al., 2008); search-agent rewards (ReSeek, Retro*)", executor="inline")
+def recall_at_k(completion: str, reference: Any, metadata: dict[str, Any], k: int = 10, ranking_key: str = "retrieved") -> float:
+    """Share of the relevant ids found in the top ``k`` (Manning et al., "Introduction to Information
+    Retrieval", 2008; used by search-agent and reranker rewards such as ReSeek and Retro*).
+
+    >>> recall_at_k("[3] > [1] > [2]", ["1", "2"], {}, k=2)
+    0.5
+    """
+    rel = relevance(reference)
+    top = ranking_from(completion, metadata, ranking_key)[:k]
+    return sum(1 for i in top if i in rel) / len(rel)
+
+
+@reward("mrr", source="Voorhees, 1999, TREC-8 QA (mean reciprocal rank)", executor="inline")
+def mrr(completion: str, reference: Any, metadata: dict[str, Any], k: int | None = None, ranking_key: str = "retrieved") -> float:
+    """Reciprocal rank of the first relevant id (0 if none in the top ``k``) (Voorhees, TREC-8 QA, 1999).
+
+    >>> mrr("[3] > [1] > [2]", ["1", "2"], {})
+    0.5
+    """
+    rel = relevance(reference)
+    ranking = ranking_from(completion, metadata, ranking_key)
+    for rank, i in enumerate(ranking[:k] if k else ranking, start=1):
+        if i in rel:
+            return 1.0 / rank
+    return 0.0
+
+
+@reward("ndcg", source="Järvelin & Kekäläinen, 2002, nDCG (reranker rewards, e.g. MM-R5)", executor="inline")
+def ndcg(completion: str, reference: Any, metadata: dict[str, Any], k: int = 10, ranking_key: str = "retrieved") -> float:
+    """nDCG@k with gains ``2^rel - 1`` and ``log2(rank + 1)`` discounts (Järvelin & Kekäläinen, 2002);
+    binary relevance for a list reference. Used as a reranking reward (MM-R5).
+
+    >>> round(ndcg("[3] > [1] > [2]", ["1", "2"], {}, k=3), 4)
+    0.6934
+    """
+    rel = relevance(reference)
+    ranking = ranking_from(completion, metadata, ranking_key)[:k]
+    dcg = sum((2 ** rel.get(i, 0.0) - 1) / math.log2(r + 1) for r, i in enumerate(ranking, start=1))
+    ideal = sorted(rel.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(r + 1) for r, g in enumerate(ideal, start=1))
+    return dcg / idcg if idcg else 0.0
+
+
+@reward("nugget_recall", source="Lin & Demner-Fushman, 2006, nugget-based evaluation (string matching; TREC RAG nuggets)", executor="inline")
+def nugget_recall(completion: str, reference: Any, min_overlap: float = 1.0) -> RewardResult:
+    """Share of the reference's information nuggets the answer states (Lin & Demner-Fushman, 2006), by
+    string matching: a nugget counts when at least ``min_overlap`` of its normalised tokens appear in the
+    completion (1.0: all of them). The judge-based version lives with the judges.
+
+    >>> nugget_recall("Paris is the capital; it has 2.1 million people.", ["capital is Paris", "population 2.1 million"]).value
+    0.5
+    >>> nugget_recall("Paris is the capital; it has 2.1 million people.", ["capital is Paris", "population 2.1 million"], min_overlap=0.6).value
+    1.0
+    """
+    nuggets = gold_list(reference, "nugget")
+    words = set(squad_normalize(completion).split())
+    hits: list[str] = []
+    for nugget in nuggets:
+        toks = squad_normalize(nugget).split()
+        if toks and sum(t in words for t in toks) / len(toks) >= min_overlap - 1e-12:
+            hits.append(nugget)
+    return RewardResult.ok(len(hits) / len(nuggets), info={"matched": hits})

@@ -1,0 +1,202 @@
+"""Structured output: JSON extraction from prose or code fences, jsonschema validation, and the RL-Struct
+hierarchy (structure, format, validity, content as separate components)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rewardsmith.registry import reward
+from rewardsmith.types import Abstain, RewardResult
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
+_MAX_STARTS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class FoundJSON:
+    """A JSON value found in a completion: ``value``, whether the completion is only that JSON (``bare``,
+    optionally inside one code fence), and how it was found."""
+
+    value: Any
+    bare: bool
+    how: str
+
+
+def find_json(text: str) -> FoundJSON | None:
+    """The last parseable JSON object/array: a fenced block, the whole text, or the first one in the prose.
+
+    >>> find_json('Sure! ```json\\n{"a": 1}\\n```').value, find_json('{"a": [1, 2]}').bare
+    ({'a': 1}, True)
+    >>> find_json('The result is {"ok": true} as asked.').value, find_json("no json here") is None
+    ({'ok': True}, True)
+    """
+    stripped = text.strip()
+    fences = _FENCE.findall(text)
+    for block in reversed(fences):
+        try:
+            value = json.loads(block)
+        except ValueError:
+            continue
+        bare = len(fences) == 1 and stripped.startswith("```") and stripped.endswith("```")
+        return FoundJSON(value, bare, "code fence")
+    try:
+        return FoundJSON(json.loads(stripped), True, "whole text")
+    except ValueError:
+        pass
+    decoder = json.JSONDecoder()
+    starts = [m.start() for m in re.finditer(r"[{\[]", text)][:_MAX_STARTS]
+    for i in starts:
+        try:
+            value, _ = decoder.raw_decode(text, i)
+        except ValueError:
+            continue
+        if isinstance(value, (dict, list)):
+            return FoundJSON(value, False, "in prose")
+    return None
+
+
+@lru_cache(maxsize=128)
+def _validator(schema_json: str) -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def schema_errors(value: Any, schema: dict[str, Any], limit: int = 3) -> list[str]:
+    """jsonschema validation messages (empty when valid); the schema's validator is cached."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in list(validator.iter_errors(value))[:limit]]
+
+
+def _schema(schema: dict[str, Any] | None, metadata: dict[str, Any]) -> dict[str, Any] | None:
+    if schema is not None:
+        return schema
+    found = metadata.get("schema") or metadata.get("json_schema")
+    if isinstance(found, str):
+        found = json.loads(found)
+    return found if isinstance(found, dict) else None
+
+
+@reward("json_schema", source="JSON Schema (json-schema.org) validation, as in structured-output RL (RL-Struct, Hu & Wu 2025)", executor="inline")
+def json_schema(completion: str, metadata: dict[str, Any], schema: dict[str, Any] | None = None, require_bare: bool = False) -> RewardResult:
+    """1 when the completion holds JSON (bare, in a code fence, or inside prose unless ``require_bare``) that
+    validates against ``schema`` (or ``metadata.schema``), else 0 with the first errors in ``reason``
+    (JSON Schema, json-schema.org; the validity term of RL-Struct, Hu & Wu 2025).
+
+    >>> s = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    >>> json_schema('```json\\n{"name": "Ada"}\\n```', {}, schema=s).value, json_schema('{"name": 3}', {}, schema=s).value
+    (1.0, 0.0)
+    """
+    sch = _schema(schema, metadata)
+    if sch is None:
+        raise Abstain("no JSON schema (param 'schema' or metadata.schema)")
+    found = find_json(completion)
+    if found is None:
+        return RewardResult.ok(0.0, reason="no JSON found")
+    if require_bare and not found.bare:
+        return RewardResult.ok(0.0, reason="JSON is surrounded by prose")
+    errors = schema_errors(found.value, sch)
+    return RewardResult.ok(float(not errors), reason="; ".join(errors) or None)
+
+
+def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_leaves(v, f"{prefix}/{k}"))
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, (dict, list)) for v in value):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_leaves(v, f"{prefix}/{i}"))
+        return out
+    return {prefix or "/": value}
+
+
+def _same_leaf(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return " ".join(a.lower().split()) == " ".join(b.lower().split())
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_leaf(x, y) for x, y in zip(a, b))
+    if isinstance(a, (str, int, float)) and isinstance(b, (str, int, float)):
+        return str(a).strip() == str(b).strip()
+    return bool(a == b)
+
+
+def content_score(value: Any, reference: Any) -> float:
+    """Fraction of the reference's leaf fields the value reproduces (strings compared without case and
+    extra spaces, numbers exactly).
+
+    >>> content_score({"a": 1, "b": {"c": "X y"}}, {"a": 1, "b": {"c": "x  y"}, "d": 2})
+    0.6666666666666666
+    """
+    ref_leaves = _leaves(reference)
+    got = _leaves(value)
+    hits = sum(1 for k, v in ref_leaves.items() if k in got and _same_leaf(got[k], v))
+    return hits / len(ref_leaves) if ref_leaves else 1.0
+
+
+@reward("structured_output", source="Hu & Wu, 2025, 'RL-Struct: A Lightweight Reinforcement Learning Framework for Reliable Structured Output in LLMs'", executor="inline")
+def structured_output(
+    completion: str,
+    reference: Any,
+    metadata: dict[str, Any],
+    schema: dict[str, Any] | None = None,
+    required_keys: list[str] | None = None,
+    weights: dict[str, float] = {"structure": 1.0, "format": 1.0, "validity": 1.0, "content": 1.0},  # noqa: B006
+    hierarchical: bool = True,
+) -> RewardResult:
+    """RL-Struct's multi-dimensional reward (Hu & Wu, 2025, "RL-Struct: A Lightweight Reinforcement
+    Learning Framework for Reliable Structured Output in LLMs"), as separate components:
+    ``structure`` (a JSON object is there with the required keys: ``required_keys``, else the schema's
+    ``required``), ``format`` (the completion is only that JSON, optionally in one code fence),
+    ``validity`` (it validates against the schema; equals structure without a schema) and ``content``
+    (fraction of the reference's fields reproduced; None without a reference). With ``hierarchical`` a
+    level earns nothing unless structure holds. The value is the weighted mean of the components present.
+
+    >>> r = structured_output('{"reasoning": "9*2", "answer": "18"}', {"answer": "18"}, {}, required_keys=["reasoning", "answer"])
+    >>> r.value, r.components
+    (1.0, {'structure': 1.0, 'format': 1.0, 'validity': 1.0, 'content': 1.0})
+    >>> structured_output('I think {"answer": "17"}', {"answer": "18"}, {}, required_keys=["reasoning", "answer"]).components
+    {'structure': 0.0, 'format': 0.0, 'validity': 0.0, 'content': 0.0}
+    """
+    sch = _schema(schema, metadata)
+    keys = required_keys if required_keys is not None else list((sch or {}).get("required", []))
+    found = find_json(completion)
+    comps: dict[str, float | None] = {}
+    value = found.value if found is not None else None
+    structure = found is not None and (
+        (isinstance(value, dict) and all(k in value for k in keys)) if keys else isinstance(value, (dict, list))
+    )
+    comps["structure"] = float(structure)
+    gate = structure or not hierarchical
+    comps["format"] = float(gate and found is not None and found.bare)
+    if sch is not None:
+        comps["validity"] = float(gate and found is not None and not schema_errors(value, sch))
+    else:
+        comps["validity"] = comps["structure"]
+    ref = reference
+    if isinstance(ref, str):
+        try:
+            ref = json.loads(ref)
+        except ValueError:
+            pass
+    if ref is None:
+        comps["content"] = None
+    elif found is None or not gate:
+        comps["content"] = 0.0
+    else:
+        comps["content"] = content_score(value, ref) if isinstance(ref, (dict, list)) else float(_same_leaf(value, ref))
+    present = {k: v for k, v in comps.items() if v is not None and weights.get(k, 0.0) != 0.0}
+    total = sum(weights[k] for k in present)
+    score = sum(weights[k] * v for k, v in present.items()) / total if total else 0.0
+    return RewardResult.ok(score, components=comps, reason=None if found is not None else "no JSON found")

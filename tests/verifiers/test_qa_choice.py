@@ -1,0 +1,70 @@
+"""QA (SQuAD normalisation, several golds) and multiple-choice rewards on hand-checked values."""
+
+from __future__ import annotations
+
+import pytest
+
+from rewardsmith.engine.runner import Engine
+from rewardsmith.types import Status
+from rewardsmith.verifiers.choice import choice
+from rewardsmith.verifiers.qa import qa_contains, qa_em, qa_f1, squad_normalize
+
+
+def test_squad_normalisation() -> None:
+    assert squad_normalize("  The Eiffel-Tower!! ") == "eiffeltower"
+    assert squad_normalize("An apple, a pear and THE plum.") == "apple pear and plum"
+
+
+def test_qa_em_best_of_golds_and_answer_tag() -> None:
+    assert qa_em("<think>It is in Paris.</think><answer>The Eiffel Tower</answer>", ["Tour Eiffel", "eiffel tower"]) == 1.0
+    assert qa_em("Eiffel Tower in Paris", ["eiffel tower"]) == 0.0
+    assert qa_em("Answer: Denver Broncos", {"text": ["Denver Broncos"]}, pattern=r"Answer:\s*(.+)") == 1.0
+
+
+def test_qa_f1_hand_computed() -> None:
+    # pred tokens: denver broncos won ; gold: denver broncos -> P=2/3, R=1, F1=0.8
+    assert qa_f1("Denver Broncos won", ["Denver Broncos"]) == pytest.approx(0.8)
+    # best gold wins: "carolina panthers" shares nothing, "broncos" gives P=1/3 R=1 -> 0.5
+    assert qa_f1("Denver Broncos won", ["Carolina Panthers", "Broncos"]) == pytest.approx(0.5)
+    assert qa_f1("nothing here", ["Broncos"]) == 0.0
+
+
+def test_qa_contains_whole_words() -> None:
+    assert qa_contains("The winner was the Denver Broncos in 2016.", ["Denver Broncos"]) == 1.0
+    assert qa_contains("Broncosaurus", ["Broncos"]) == 0.0
+
+
+def test_qa_abstains_without_gold() -> None:
+    with Engine({"components": [{"name": "em", "reward": "qa_em"}]}, cache=False) as engine:
+        r = engine.score([{"prompt": "q", "completion": "x", "reference": []}, {"prompt": "q", "completion": "x"}])
+    assert [x.status for x in r] == [Status.ABSTAIN, Status.ABSTAIN]
+
+
+@pytest.mark.parametrize(
+    "completion, expected",
+    [
+        ("The answer is (B).", 1.0),
+        (r"Thus $\boxed{\text{(B)}}$", 1.0),
+        (r"\boxed{B}", 1.0),
+        ("Answer: B", 1.0),
+        ("answer: b", 1.0),
+        ("After checking each option, (A) fails and (B) works.\nB", 1.0),
+        ("B. Because the mitochondria produces ATP", 1.0),
+        ("The answer is (C).", 0.0),
+        ("I cannot decide.", 0.0),
+        ("<answer>Mitochondria</answer>", 1.0),
+    ],
+)
+def test_choice_formats(completion: str, expected: float) -> None:
+    options = ["Nucleus", "Mitochondria", "Ribosome", "Golgi apparatus"]
+    assert choice(completion, "B", {"options": options}) == expected
+
+
+def test_choice_reference_as_index_or_text() -> None:
+    meta = {"choices": ["red", "blue", "green"]}
+    assert choice("Answer: C", 2, meta) == 1.0
+    assert choice("Answer: C", "green", meta) == 1.0
+    assert choice("I pick blue", "blue", meta) == 1.0
+    with Engine({"components": [{"name": "c", "reward": "choice"}]}, cache=False) as engine:
+        bad = engine.score([{"prompt": "q", "completion": "A", "reference": "purple", "metadata": meta}])[0]
+    assert bad.status is Status.ABSTAIN
