@@ -38,4 +38,9 @@ def load_model_and_tokenizer() -> tuple[Any, Any]:
     tok = load_tokenizer()
     model = AutoModelForCausalLM.from_pretrained(str(gguf_dir()), gguf_file=GGUF_FILE)
     model.generation_config.pad_token_id = tok.pad_token_id
+    # The weights are already de-quantised to float32; drop the GGUF quantizer marker so it trains as-is.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     return model, tok

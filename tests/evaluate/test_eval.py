@@ -172,3 +172,29 @@ def test_eval_cli_pairs_rewardbench_layout(tmp_path: Path) -> None:
     assert res["slices"]["subset"]["x"]["value"] == pytest.approx(0.5)
     assert res["slices"]["subset"]["y"]["value"] == pytest.approx(0.5)
     assert res["tie_rule"] == "random"
+
+
+def test_eval_cli_rows_compare_and_agree(tmp_path: Path) -> None:
+    """Distance of a spec to a rescaled copy of itself is 0 (STARC is invariant to positive scaling); to the
+    gullible substring verifier it is computed by hand here; agreement of two components by hand."""
+    rows = [
+        {"prompt": "q1", "completion": "it is 18", "reference": "18", "group": "a"},
+        {"prompt": "q1", "completion": "it is 19 or so", "reference": "18", "group": "a"},
+        {"prompt": "q2", "completion": "maybe 7", "reference": "7", "group": "b"},
+        {"prompt": "q2", "completion": "7", "reference": "7", "group": "b"},
+    ]
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    a = tmp_path / "a.yaml"
+    a.write_text("name: a\ncomponents:\n  - {name: len, reward: 'ev_toy_rewards:length_words'}\n"
+                 "  - {name: sub, reward: 'ev_toy_rewards:contains_reference', weight: 0}\n")
+    b = tmp_path / "b.yaml"
+    b.write_text("name: b\ncomponents:\n  - {name: len, reward: 'ev_toy_rewards:length_words', weight: 3}\n")
+    out = tmp_path / "d.json"
+    proc = cli("eval", str(a), "--data", str(data), "--format", "rows", "--compare", str(b), "--agree", "sub,len", "--no-cache", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    res = json.loads(out.read_text())
+    assert res["distance"]["starc"] == pytest.approx(0.0, abs=1e-9)
+    assert res["distance"]["top1_agreement"] == 1.0
+    # sub = [1, 0, 1, 1]; len = [3, 4, 2, 1] -> len >= 0.5 always passes: agreement 3/4
+    assert res["agreement"]["n"] == 4 and res["agreement"]["agreement"] == pytest.approx(0.75)

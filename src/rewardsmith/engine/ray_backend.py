@@ -17,7 +17,6 @@ a second loss makes those items ``error``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import os
@@ -27,7 +26,6 @@ from typing import Any
 from rewardsmith.engine.cache import Cache
 from rewardsmith.engine.pool import Task
 from rewardsmith.engine.runner import Engine
-from rewardsmith.registry import BoundReward
 from rewardsmith.spec import RewardSpec
 from rewardsmith.types import RewardResult
 
@@ -57,6 +55,19 @@ class _ScoringActor:
 
     def worker_pids(self) -> list[int]:
         return [w.proc.pid for w in self.pool._workers]
+
+
+class _RayPool:
+    """Stands in for ``WorkerPool`` inside the engine: ``run(tasks)`` goes to the Ray actors."""
+
+    def __init__(self, engine: RayEngine) -> None:
+        self.engine = engine
+
+    def run(self, tasks: list[Task], on_result: Any = None) -> dict[int, Any]:
+        return self.engine.run_tasks(tasks)
+
+    def close(self) -> None:
+        pass
 
 
 def _actor_class() -> Any:
@@ -133,12 +144,13 @@ class RayEngine(Engine):
 
         return list(ray.get([a.pid.remote() for a in self._ensure_actors()]))
 
-    async def _run_chunk(self, actor: Any, chunk: list[Task]) -> dict[int, Any]:
+    def _run_chunk(self, actor: Any, chunk: list[Task]) -> dict[int, Any]:
+        import ray
         from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 
         for attempt in range(2):
             try:
-                return dict(await asyncio.wrap_future(actor.run.remote(chunk).future()))
+                return dict(ray.get(actor.run.remote(chunk)))
             except (RayActorError, WorkerCrashedError, RayTaskError) as exc:
                 log.warning("ray actor lost while scoring (%s); %s", type(exc).__name__, "retrying" if attempt == 0 else "giving up")
                 actor = self._replace_actor(actor)
@@ -150,28 +162,32 @@ class RayEngine(Engine):
                 return {t.tid: ([bad] * t.n if t.n else bad) for t in chunk}
         raise AssertionError("unreachable")
 
-    # ---------------------------------------------------------------------------------------- engine
+    def run_tasks(self, tasks: list[Task]) -> dict[int, Any]:
+        """Score process-executor tasks on the actors (chunks spread round-robin, gathered in order)."""
+        if not tasks:
+            return {}
+        import concurrent.futures
 
-    async def _execute(
-        self, ci: int, bound: BoundReward, work: list[tuple[int, dict[str, Any], int]], timeout: float, step: int | None
-    ) -> dict[int, Any]:
-        if bound.definition.executor != "process":
-            return await super()._execute(ci, bound, work, timeout, step)
-        tasks = [Task(tid=u, comp=ci, kwargs=kw, timeout=timeout, step=step, n=n) for u, kw, n in work]
         actors = self._ensure_actors()
         pieces = min(len(tasks), len(actors) * self.chunks_per_actor)
         size = math.ceil(len(tasks) / max(1, pieces))
         chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
         self.ray_stats["chunks"] += len(chunks)
-        calls = []
-        for chunk in chunks:
-            actor = actors[self._next % len(actors)]
-            self._next += 1
-            calls.append(self._run_chunk(actor, chunk))
         merged: dict[int, Any] = {}
-        for part in await asyncio.gather(*calls):
-            merged.update(part)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(chunks)) as ex:
+            futures = []
+            for chunk in chunks:
+                actor = actors[self._next % len(actors)]
+                self._next += 1
+                futures.append(ex.submit(self._run_chunk, actor, chunk))
+            for f in futures:
+                merged.update(f.result())
         return merged
+
+    # ---------------------------------------------------------------------------------------- engine
+
+    def _get_pool(self) -> Any:  # the engine's process pool, backed by Ray actors
+        return _RayPool(self)
 
     def close(self) -> None:
         import ray

@@ -169,9 +169,33 @@ def probe_section(probe: dict[str, Any]) -> str:
             extra += (f"<h3>{title}</h3><table class=\"probe-{key}\"><tr>{''.join(f'<th>{_esc(c)}</th>' for c in cols)}</tr>"
                       + "".join("<tr>" + "".join(f"<td>{_esc(_cell(it.get(c)))}</td>" for c in cols) + "</tr>" for it in items)
                       + "</table>")
+    fam_rows = []
+    for fam, rs in _by_family(probe.get("rows") or []).items():
+        cells = []
+        for t in targets:
+            vals = [float((r.get("asr") or {}).get(t)) for r in rs if isinstance((r.get("asr") or {}).get(t), (int, float))
+                    and not math.isnan(float((r.get("asr") or {}).get(t)))]
+            if not vals:
+                cells.append("<td>-</td>")
+                continue
+            mean, worst = sum(vals) / len(vals), max(vals)
+            cells.append(f'<td class="{"hi" if worst > 0 else "ok"}">{mean:.0%} / {worst:.0%}</td>')
+        fam_rows.append(f"<tr><td>{_esc(fam)}</td><td>{len(rs)}</td>{''.join(cells)}</tr>")
     return (f"<h2>Probes: attack success rate ({_esc(probe.get('spec', ''))})</h2>"
-            f"<p class=\"muted\">{_esc(probe.get('rule', 'share of attacked completions scoring at least as high as a correct one'))}</p>"
-            f"<table class=\"probe-table\"><tr><th>family</th><th>probe</th><th>n</th>{head}</tr>{''.join(body)}</table>{extra}")
+            f"<p class=\"muted\">{_esc(probe.get('rule', 'share of attacked completions scoring at least as high as a correct one'))}. "
+            "The control row is a plain wrong answer: a component whose control rate is high does not separate right from "
+            "wrong answers, so its rate on the other probes says little.</p>"
+            f"<table class=\"probe-families\"><tr><th>family</th><th>probes</th>"
+            + "".join(f"<th>{_esc(t)} mean / worst</th>" for t in targets) + f"</tr>{''.join(fam_rows)}</table>"
+            f"<details><summary>every probe ({len(body)})</summary>"
+            f"<table class=\"probe-table\"><tr><th>family</th><th>probe</th><th>n</th>{head}</tr>{''.join(body)}</table></details>{extra}")
+
+
+def _by_family(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(str(r.get("family")), []).append(r)
+    return out
 
 
 def _cell(v: Any) -> str:

@@ -67,8 +67,8 @@ class Frame:
     """A plotting area mapping data coordinates to pixels, with axes and labels."""
 
     def __init__(self, kind: str, title: str, xlim: tuple[float, float], ylim: tuple[float, float],
-                 xlabel: str = "", ylabel: str = "", width: int = WIDTH, height: int = HEIGHT) -> None:
-        self.kind, self.title, self.xlim, self.ylim = kind, title, xlim, ylim
+                 xlabel: str = "", ylabel: str = "", width: int = WIDTH, height: int = HEIGHT, top: int = MARGIN_T) -> None:
+        self.kind, self.title, self.xlim, self.ylim, self.top = kind, title, xlim, ylim, top
         self.xlabel, self.ylabel, self.width, self.height = xlabel, ylabel, width, height
         self.parts: list[str] = []
 
@@ -78,11 +78,11 @@ class Frame:
 
     def y(self, v: float) -> float:
         lo, hi = self.ylim
-        return self.height - MARGIN_B - (v - lo) / (hi - lo) * (self.height - MARGIN_T - MARGIN_B)
+        return self.height - MARGIN_B - (v - lo) / (hi - lo) * (self.height - self.top - MARGIN_B)
 
     def axes(self, xticks: bool = True) -> None:
         x0, x1 = MARGIN_L, self.width - MARGIN_R
-        y0, y1 = self.height - MARGIN_B, MARGIN_T
+        y0, y1 = self.height - MARGIN_B, self.top
         p = self.parts
         p.append(f'<line class="axis" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#444"/>')
         p.append(f'<line class="axis" x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" stroke="#444"/>')
@@ -165,8 +165,10 @@ def lines(series: dict[str, tuple[Sequence[float], Sequence[float]]], title: str
     ys = [y for s in series.values() for y in s[1] if y is not None and math.isfinite(y)]
     if not xs or not ys:
         return empty("lines", title, "no values")
-    f = Frame("lines", title, _bounds(xs), _bounds(ys, 0.05), xlabel, ylabel, width, height)
+    rows_needed = 1 + sum(min(len(n), 28) * 6 + 24 for n in series) // max(width - MARGIN_L - MARGIN_R, 1)
+    f = Frame("lines", title, _bounds(xs), _bounds(ys, 0.05), xlabel, ylabel, width, height, top=MARGIN_T + 14 * rows_needed)
     f.axes()
+    lx, ly = MARGIN_L, MARGIN_T - 4
     for k, (name, (sx, sy)) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
         pts = [(f.x(x), f.y(y)) for x, y in zip(sx, sy) if y is not None and math.isfinite(y)]
@@ -177,10 +179,13 @@ def lines(series: dict[str, tuple[Sequence[float], Sequence[float]]], title: str
         if markers and len(pts) <= 60:
             for a, b in pts:
                 f.parts.append(f'<circle class="point" cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{color}"/>')
-        ly = MARGIN_T + 4 + 14 * k
-        lx = f.width - MARGIN_R - 120
-        f.parts.append(f'<rect x="{lx}" y="{ly}" width="10" height="3" fill="{color}"/>'
-                       f'<text x="{lx + 14}" y="{ly + 5}" font-size="10">{_esc(name[:20])}</text>')
+        label = name[:28]
+        step = len(label) * 6 + 24
+        if lx + step > f.width - MARGIN_R:
+            lx, ly = MARGIN_L, ly + 14
+        f.parts.append(f'<rect class="legend" x="{lx}" y="{ly}" width="10" height="3" fill="{color}"/>'
+                       f'<text x="{lx + 14}" y="{ly + 5}" font-size="10">{_esc(label)}</text>')
+        lx += step
     return f.render()
 
 
@@ -200,8 +205,13 @@ def scatter(xs: Sequence[float], ys: Sequence[float], title: str, xlabel: str = 
     if sxx > 0:
         slope = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
         lo, hi = f.xlim
-        f.parts.append(f'<line class="fit" x1="{f.x(lo):.1f}" y1="{f.y(my + slope * (lo - mx)):.1f}" '
-                       f'x2="{f.x(hi):.1f}" y2="{f.y(my + slope * (hi - mx)):.1f}" stroke="{PALETTE[1]}" stroke-width="1.5"/>')
+        ylo, yhi = f.ylim
+        if slope != 0:  # keep the segment inside the frame
+            xa, xb = sorted(((ylo - my) / slope + mx, (yhi - my) / slope + mx))
+            lo, hi = max(lo, xa), min(hi, xb)
+        if lo < hi:
+            f.parts.append(f'<line class="fit" x1="{f.x(lo):.1f}" y1="{f.y(my + slope * (lo - mx)):.1f}" '
+                           f'x2="{f.x(hi):.1f}" y2="{f.y(my + slope * (hi - mx)):.1f}" stroke="{PALETTE[1]}" stroke-width="1.5"/>')
     return f.render()
 
 
@@ -222,8 +232,8 @@ def heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str
     n = len(labels)
     if n == 0:
         return empty("heatmap", title, "no components")
-    size = max(260, 60 + 48 * n)
-    cell = (size - 110) / n
+    cell = 56.0
+    size = int(110 + cell * n + 10)
     parts = []
     for i in range(n):
         for j in range(n):
@@ -234,8 +244,9 @@ def heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str
                          f'<title>{_esc(labels[i])} / {_esc(labels[j])}: {label}</title></rect>')
             parts.append(f'<text x="{x + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" font-size="10" text-anchor="middle">{label}</text>')
         parts.append(f'<text x="96" y="{30 + i * cell + cell / 2 + 4:.1f}" font-size="10" text-anchor="end">{_esc(labels[i][:14])}</text>')
-        parts.append(f'<text x="{100 + i * cell + cell / 2:.1f}" y="{30 + n * cell + 14:.1f}" font-size="10" text-anchor="middle">{_esc(labels[i][:10])}</text>')
-    h = int(30 + n * cell + 24)
+        cx, cy = 100 + i * cell + cell / 2, 30 + n * cell + 8
+        parts.append(f'<text x="{cx:.1f}" y="{cy:.1f}" font-size="10" text-anchor="end" transform="rotate(-40 {cx:.1f} {cy:.1f})">{_esc(labels[i][:14])}</text>')
+    h = int(30 + n * cell + 70)
     return (f'<svg class="plot" data-kind="heatmap" xmlns="http://www.w3.org/2000/svg" width="{size}" height="{h}" '
             f'viewBox="0 0 {size} {h}" role="img" aria-label="{_esc(title)}"><rect width="100%" height="100%" fill="#fff"/>'
             f'<text x="{size / 2:.0f}" y="18" font-size="13" font-weight="bold" text-anchor="middle">{_esc(title)}</text>{"".join(parts)}</svg>')

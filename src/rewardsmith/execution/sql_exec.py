@@ -20,7 +20,7 @@ from rewardsmith.sandbox.limits import Limits
 from rewardsmith.sandbox.oneshot import python_command, run_oneshot
 from rewardsmith.types import Abstain, RewardResult
 
-RUNNER = Path(__file__).with_name("sql_runner.py")
+RUNNER = Path(os.path.realpath(__file__)).with_name("sql_runner.py")
 DEFAULT_WEIGHTS = {"exec": 0.7, "syntax": 0.1, "schema": 0.1, "ngram": 0.1}
 
 
@@ -57,6 +57,7 @@ def execute_queries(
 
     Raises RuntimeError when the sandbox or the database itself failed (an infrastructure error).
     """
+    db = os.path.realpath(db)
     request = json.dumps({"db": db, "engine": engine, "queries": queries, "timeout_s": timeout_s, "max_rows": max_rows})
     limits = Limits(cpu_s=timeout_s * len(queries) + 5, wall_s=timeout_s * len(queries) + 15, memory_mb=2048, output_bytes=64 << 20)
     run = run_oneshot(python_command(RUNNER), stdin=request, ro_files=[db, str(RUNNER)], limits=limits, backend=backend)

@@ -80,8 +80,12 @@ def _python_roots() -> list[str]:
     return sorted(r for r in roots if r and os.path.isdir(r) and not r.startswith("/usr"))
 
 
-def sandbox_argv(bwrap: str, command: list[str], scratch_mb: int = 64) -> list[str]:
-    """bwrap options + ``command``: minimal read-only root, fresh /dev /proc, private scratch, namespaces."""
+def sandbox_argv(
+    bwrap: str, command: list[str], scratch_mb: int = 64, extra_ro: list[str] | None = None, worker_caps: bool = True
+) -> list[str]:
+    """bwrap options + ``command``: minimal read-only root, fresh /dev /proc, private scratch, namespaces;
+    ``extra_ro``: host files or folders visible read-only at their own (resolved) path. As root, the
+    command keeps only ``WORKER_CAPS`` (``worker_caps``) or no capability at all."""
     argv = [bwrap, "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
         path = f"/{name}"
@@ -103,13 +107,16 @@ def sandbox_argv(bwrap: str, command: list[str], scratch_mb: int = 64) -> list[s
     argv += ["--dev", "/dev", "--proc", "/proc"]
     # scratch: writable by the worker only (as root, programs write only inside their own run dir)
     argv += ["--size", str(scratch_mb << 20), "--perms", "0755" if os.geteuid() == 0 else "0700", "--tmpfs", SCRATCH]
+    for path in extra_ro or []:
+        real = os.path.realpath(path)
+        argv += ["--ro-bind", real, real]
     argv += ["--remount-ro", "/"]
     argv += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     argv += ["--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv"]
     argv += ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", SCRATCH, "--chdir", SCRATCH]
     if os.geteuid() == 0:
         argv += ["--cap-drop", "ALL"]
-        for cap in WORKER_CAPS:
+        for cap in WORKER_CAPS if worker_caps else ():
             argv += ["--cap-add", cap]
     return argv + ["--"] + command
 

@@ -53,13 +53,7 @@ def run_oneshot(
         argv = command
         kind = "subprocess"
     else:
-        binds: list[str] = []
-        for path in ro_files or []:
-            real = os.path.realpath(path)
-            binds += ["--ro-bind", real, real]
-        base = sandbox_argv(bwrap, command, lim.scratch_mb)
-        cut = base.index("--")
-        argv = base[:cut] + binds + base[cut:]
+        argv = sandbox_argv(bwrap, command, lim.scratch_mb, extra_ro=list(ro_files or []), worker_caps=False)
         kind = "bwrap"
     started = time.monotonic()
     try:

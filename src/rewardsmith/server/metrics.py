@@ -56,30 +56,21 @@ class EngineCollector:
 
 
 def judge_usage_metrics() -> Iterable[Metric]:
-    """Judge tokens and cost, when the judges package keeps usage totals (``rewardsmith.judges.usage``)."""
+    """Judge calls, tokens and cost from the judges' per-backend ledgers (``judges.operations.usage_report``)."""
     try:
-        usage_mod = importlib.import_module("rewardsmith.judges.usage")
-    except ImportError:
-        return
-    snapshot = getattr(usage_mod, "usage_snapshot", None)
-    if snapshot is None:
-        return
-    try:
-        rows = snapshot()
+        ops = importlib.import_module("rewardsmith.judges.operations")
+        report = dict(ops.usage_report())
     except Exception:
         return
-    tokens = CounterMetricFamily("rewardsmith_judge_tokens", "Judge tokens used", labels=["model", "kind"])
-    cost = CounterMetricFamily("rewardsmith_judge_cost_usd", "Judge cost in USD (from configured prices)", labels=["model"])
-    calls = CounterMetricFamily("rewardsmith_judge_calls", "Judge HTTP calls", labels=["model", "outcome"])
-    for model, u in dict(rows).items():
-        for kind in ("prompt_tokens", "completion_tokens"):
-            if kind in u:
-                tokens.add_metric([model, kind.replace("_tokens", "")], float(u[kind]))
-        if "cost" in u:
-            cost.add_metric([model], float(u["cost"]))
-        for outcome in ("ok", "error"):
-            if f"calls_{outcome}" in u:
-                calls.add_metric([model, outcome], float(u[f"calls_{outcome}"]))
+    tokens = CounterMetricFamily("rewardsmith_judge_tokens", "Judge tokens used", labels=["judge", "kind"])
+    cost = CounterMetricFamily("rewardsmith_judge_cost_usd", "Judge cost in USD (from configured prices)", labels=["judge"])
+    calls = CounterMetricFamily("rewardsmith_judge_calls", "Judge calls, retries and failures", labels=["judge", "outcome"])
+    for ident, u in report.items():
+        tokens.add_metric([ident, "prompt"], float(u.get("prompt_tokens", 0)))
+        tokens.add_metric([ident, "completion"], float(u.get("completion_tokens", 0)))
+        cost.add_metric([ident], float(u.get("cost_usd", 0.0)))
+        for outcome in ("calls", "retries", "failures", "fallbacks", "budget_refusals", "guarded"):
+            calls.add_metric([ident, outcome], float(u.get(outcome, 0)))
     yield tokens
     yield cost
     yield calls

@@ -1,7 +1,8 @@
 """OpenAI-compatible HTTP backend (vLLM, SGLang, llama.cpp server, Ollama, hosted APIs) over httpx.
 
-One ``httpx.AsyncClient`` per running event loop (the engine may call from its own loop thread or from a
-server's loop; a client must not cross loops). Chat (``/chat/completions``) or text completions
+The HTTP client is aiohttp when it is installed (about 30x less client CPU per call than httpx at
+concurrency 64, measured in bench/bench_judges.py), else httpx; one session per running event loop (the
+engine may call from its own loop thread or from a server's loop; a session must not cross loops). Chat (``/chat/completions``) or text completions
 (``/completions``); first-token top logprobs when asked and given. HTTP failures raise
 ``JudgeHTTPError`` carrying the status; retries and fallback live in ``operations``.
 """
@@ -10,10 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import math
+import functools
+import importlib.util
 import weakref
 from typing import Any
 
+import orjson
+
 from rewardsmith.judges.backends.base import JudgeHTTPError, JudgeReply, JudgeRequest
+
+
+def _close_session(session: Any) -> None:
+    connector = session.connector
+    if connector is not None:
+        connector._close()  # sync part of close(): marks closed, closes transports if the loop still runs
+
+
+@functools.lru_cache(maxsize=1)
+def _has_aiohttp() -> bool:
+    return importlib.util.find_spec("aiohttp") is not None
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -66,20 +82,19 @@ class OpenAIBackend:
         self.extra_body = dict(extra_body or {})
         self.transport: Any = None  # an httpx transport to use instead of the network (benchmarks, tests)
         self.identity = f"openai:{self.base_url}:{model or '?'}:{api}"
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()  # per loop
         self._model_lock: asyncio.Lock | None = None
 
-    def client(self) -> Any:
+    def _httpx_client(self) -> Any:
         """The httpx client of the running loop (created on first use in that loop)."""
         import httpx
 
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None or client.is_closed:
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             client = httpx.AsyncClient(
                 base_url=self.base_url,
-                headers=headers,
+                headers=self._headers(),
                 timeout=httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)),
                 limits=httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections),
                 transport=self.transport,
@@ -87,26 +102,63 @@ class OpenAIBackend:
             self._clients[loop] = client
         return client
 
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _aiohttp_session(self) -> Any:
+        """The aiohttp session of the running loop (created on first use in that loop)."""
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        session = self._clients.get(loop)
+        if session is None or session.closed:
+            session = aiohttp.ClientSession(
+                headers=self._headers(),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s, connect=min(10.0, self.timeout_s)),
+                connector=aiohttp.TCPConnector(limit=self.max_connections),
+            )
+            # close the session's connections when its loop goes away (no "unclosed session" warnings)
+            weakref.finalize(loop, _close_session, session)
+            self._clients[loop] = session
+        return session
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any, bytes]:
+        """(status, headers, raw body); timeouts and connection failures raise ``JudgeHTTPError`` (no status)."""
+        data = orjson.dumps(body) if body is not None else None
+        if self.transport is None and _has_aiohttp():
+            import aiohttp
+
+            try:
+                async with self._aiohttp_session().request(method, self.base_url + path, data=data) as response:
+                    return response.status, response.headers, await response.read()
+            except asyncio.TimeoutError:
+                raise JudgeHTTPError(f"judge timeout after {self.timeout_s:g}s") from None
+            except aiohttp.ClientError as exc:
+                raise JudgeHTTPError(f"judge connection error: {type(exc).__name__}: {exc}") from None
         import httpx
 
         try:
-            response = await self.client().post(path, json=body)
+            response = await self._httpx_client().request(method, path, content=data)
         except httpx.TimeoutException as exc:
             raise JudgeHTTPError(f"judge timeout after {self.timeout_s:g}s ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
             raise JudgeHTTPError(f"judge connection error: {type(exc).__name__}: {exc}") from None
-        if response.status_code != 200:
-            snippet = response.text[:200].replace("\n", " ")
-            raise JudgeHTTPError(
-                f"judge HTTP {response.status_code}: {snippet}", response.status_code, _retry_after(response.headers)
-            )
+        return response.status_code, response.headers, response.content
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        status, headers, raw = await self._send("POST", path, body)
+        if status != 200:
+            snippet = raw[:200].decode(errors="replace").replace("\n", " ")
+            raise JudgeHTTPError(f"judge HTTP {status}: {snippet}", status, _retry_after(headers))
         try:
-            data = response.json()
+            data = orjson.loads(raw)
             if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
                 raise ValueError("no choices")
         except ValueError as exc:
-            snippet = response.text[:120].replace("\n", " ")
+            snippet = raw[:120].decode(errors="replace").replace("\n", " ")
             raise JudgeHTTPError(f"judge HTTP 200 with a malformed body ({exc}): {snippet!r}", 200) from None
         return data
 
@@ -117,14 +169,13 @@ class OpenAIBackend:
             self._model_lock = asyncio.Lock()
         async with self._model_lock:
             if not self.model:
-                import httpx
-
+                status, _, raw = await self._send("GET", "/models", None)
                 try:
-                    response = await self.client().get("/models")
-                    response.raise_for_status()
-                    self.model = str(response.json()["data"][0]["id"])
-                except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
-                    raise JudgeHTTPError(f"judge: no model given and {self.base_url}/models failed ({exc})") from None
+                    if status != 200:
+                        raise ValueError(f"HTTP {status}")
+                    self.model = str(orjson.loads(raw)["data"][0]["id"])
+                except (KeyError, IndexError, ValueError, TypeError) as exc:
+                    raise JudgeHTTPError(f"judge: no model given and {self.base_url}/models failed ({exc})", status) from None
         return self.model
 
     async def complete(self, request: JudgeRequest) -> JudgeReply:

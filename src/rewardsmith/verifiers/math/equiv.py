@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from rewardsmith.verifiers.math.extract import Fallback, HedgePolicy, extract_answer, find_answer
-from rewardsmith.verifiers.math.normalize import choice_letter, normalize, strip_variable, to_number
+from rewardsmith.verifiers.math.normalize import (
+    choice_letter,
+    normalize,
+    or_to_list,
+    strip_variable,
+    strip_variables_in_list,
+    to_number,
+)
 from rewardsmith.verifiers.math.symbolic import (
     inequality_to_interval,
     parse_answer,
@@ -23,6 +31,7 @@ DEFAULT_TOLERANCE = 0.0
 _WORDY = re.compile(r"^[A-Za-z][A-Za-z '\-]*$")
 _LONG_WORD = re.compile(r"[A-Za-z]{3,}")
 _LIST = re.compile(r"^[^,]+(?:,[^,]+)+$")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _REF_NEEDS_EXTRACTION = re.compile(r"\n|####|\\boxed|\\fbox|(?:^|\n)\s*A:")
 
 
@@ -46,11 +55,14 @@ def _numbers_equal(a: Fraction, b: Fraction, tolerance: float) -> bool:
 
 def compare(pred: str, ref: str, tolerance: float = DEFAULT_TOLERANCE) -> Comparison:
     """Compare a predicted answer with a reference answer (both already extracted)."""
-    p, r = normalize(pred), normalize(ref)
+    if _PLAIN_NUMBER.fullmatch(pred) and _PLAIN_NUMBER.fullmatch(ref):  # the GSM8K case: no normalisation needed
+        return Comparison(_numbers_equal(Fraction(pred), Fraction(ref), tolerance), "numeric")
+    p, r = normalize(pred), normalize_reference(ref)
     if not p:
         return Comparison(False, "empty answer")
     if p == r:
         return Comparison(True, "string")
+    p, r = strip_variables_in_list(p), strip_variables_in_list(r)
     if "=" not in r:
         p = strip_variable(p)
     if "=" not in p:
@@ -134,9 +146,16 @@ def reference_answer(reference: Any) -> str | None:
 
 
 
+@lru_cache(maxsize=16384)
+def normalize_reference(ref: str) -> str:
+    """``normalize`` for references, cached (the same reference serves many samples)."""
+    return normalize(ref)
+
+
+@lru_cache(maxsize=16384)
 def check_reference(ref: str) -> str | None:
-    """Why a reference answer cannot be parsed, or None when it can."""
-    r = strip_variable(normalize(ref))
+    """Why a reference answer cannot be parsed, or None when it can (cached per reference)."""
+    r = strip_variable(normalize_reference(ref))
     if not r:
         return "reference is empty after normalisation"
     if to_number(r) is not None or choice_letter(r) is not None or _wordy(r):
@@ -180,8 +199,14 @@ def verify_detailed(
     if found.answer is None:
         why = "hedged between different answers" if found.hedged else "no final answer found"
         return Verification(False, None, usable[0], why)
+    answer = found.answer
+    if found.hedged:  # "2 or 3" inside one box: a solution set if the reference lists several values, else a hedge
+        usable = [r for r in usable if _LIST.match(strip_variables_in_list(normalize_reference(r)))]
+        if not usable:
+            return Verification(False, answer, answers[0], "hedged between different answers")
+        answer = or_to_list(strip_variables_in_list(normalize(answer)))
     for ref in usable:
-        c = compare(found.answer, ref, tolerance)
+        c = compare(answer, ref, tolerance)
         if c.equal:
             return Verification(True, found.answer, ref, f"equal ({c.how}; answer via {found.how})")
     return Verification(False, found.answer, usable[0], f"not equal ({c.how}; answer via {found.how})")

@@ -31,7 +31,9 @@ _TAIL = 4000
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """What was found: ``answer`` (None if nothing usable), ``how`` it was found, and whether it was a hedge."""
+    """What was found: ``answer`` (None if nothing usable), ``how`` it was found, and whether it was a hedge
+    (between boxes: ``answer`` is None; inside one box, "8 or 9": the text is kept, for references that list
+    several values)."""
 
     answer: str | None
     how: str
@@ -129,29 +131,27 @@ def find_answer(
     if boxes:
         last = boxes[-1][0]
         if hedge == "reject":
-            if _HEDGE_INSIDE.search(last) and not re.search(r"\\text\{\s*and\s*\}", last):
-                return Extraction(None, "boxed", hedged=True)
             if len(boxes) >= 2:
                 prev = boxes[-2]
                 between = text[prev[2] : boxes[-1][1]]
                 if not _same(prev[0], last) and _HEDGE_BETWEEN.search(between):
                     return Extraction(None, "boxed", hedged=True)
-        return _sized(last, "boxed")
+        return _sized(last, "boxed", hedge)
     m = None
     for m in _HASHES.finditer(text):
         pass
     if m is not None:
-        return _sized(m.group(1), "####")
+        return _sized(m.group(1), "####", hedge)
     m = _A_LINE.search(text[-_TAIL:])
     if m is not None:
-        return _sized(m.group(1), "A:")
+        return _sized(m.group(1), "A:", hedge)
     lowered = text.lower()
     for rx, key, how in ((_FINAL, "final", "final answer"), (_ANSWER_IS, "answer", "answer is")):
         m = _last_match(rx, text, lowered, key)
         if m is not None:
             cleaned = _clean_tail(m.group(1))
             if cleaned:
-                return _sized(cleaned, how)
+                return _sized(cleaned, how, hedge)
     if fallback == "last_number":
         nums = _NUMBER.findall(text[-_TAIL:])
         if nums:
@@ -174,11 +174,13 @@ def _last_match(rx: re.Pattern[str], text: str, lowered: str, key: str, tries: i
     return None
 
 
-def _sized(answer: str, how: str) -> Extraction:
+def _sized(answer: str, how: str, hedge: HedgePolicy = "last") -> Extraction:
+    """Keep a usable answer; with ``hedge="reject"`` flag "8 or 9" (kept: it is a solution set when the
+    reference lists several values, a hedge otherwise)."""
     answer = answer.strip()
     if not answer or len(answer) > MAX_ANSWER_CHARS:
         return Extraction(None, how)
-    return Extraction(answer, how)
+    return Extraction(answer, how, hedged=hedge == "reject" and bool(_HEDGE_INSIDE.search(answer)))
 
 
 @lru_cache(maxsize=64)
@@ -206,4 +208,5 @@ def extract_answer(
     >>> extract_answer("The answer is 24."), extract_answer(r"It is $\\boxed{8}$ or maybe $\\boxed{9}$.") is None
     ('24', True)
     """
-    return find_answer(text, pattern, hedge, fallback).answer
+    found = find_answer(text, pattern, hedge, fallback)
+    return None if found.hedged else found.answer

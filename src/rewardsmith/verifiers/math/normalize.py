@@ -14,7 +14,9 @@ from fractions import Fraction
 _WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _SPACING = re.compile(r"(?<!\\)\\[,;:!> ]|\\quad|\\qquad|~|\\displaystyle|\\left|\\right|\\big|\\Big")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}")
-_UNIT_AFTER_NUMBER = re.compile(r"([\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*[A-Za-z][A-Za-z .\-/^0-9]*\}")
+_UNIT_AFTER_NUMBER = re.compile(
+    r"([\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*(?!(?:or|and)\s*\})[A-Za-z][A-Za-z .\-/^0-9]*\}(?:\s*\^\s*\{?\s*\d\s*\}?)?"
+)
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree")
 _PERCENT = re.compile(r"\\?%")
 _DOLLAR = re.compile(r"\\\$|\\dollar")
@@ -59,7 +61,7 @@ def normalize(answer: str) -> str:
     >>> normalize(r"60^\\circ"), normalize(r"25\\%"), normalize(r"\\text{(D)}"), normalize("2**5")
     ('60', '25', 'D', '2^5')
     """
-    s = strip_wrappers(answer)
+    s = strip_wrappers(answer).replace("\u2212", "-")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = s.replace("**", "^").replace("\\leq", "\\le").replace("\\geq", "\\ge").replace("≤", "\\le").replace("≥", "\\ge")
     s = _DEGREE.sub("", s)
@@ -92,6 +94,30 @@ def strip_variable(s: str) -> str:
     """
     m = _VAR_PREFIX.match(s)
     return s[m.end() :].strip() if m else s
+
+
+_ASSIGN = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=]+)$")
+_OR = re.compile(r"\s*(?:\\text\{\s*or\s*\}|\bor\b)\s*")
+
+
+def strip_variables_in_list(s: str) -> str:
+    """``x=2, x=3`` (or ``x = 2 \text{ or } x = 3``) -> ``2, 3``: roots given as assignments of one variable.
+
+    >>> strip_variables_in_list(r"x=2 \\text{ or } x=-3"), strip_variables_in_list("x=1, y=2")
+    ('2, -3', 'x=1, y=2')
+    """
+    parts = [p for p in re.split(r",|\\text\{\s*or\s*\}|\bor\b", s)]
+    if len(parts) < 2:
+        return s
+    found = [_ASSIGN.match(p) for p in parts]
+    if all(found) and len({m.group(1) for m in found if m}) == 1:
+        return ", ".join(m.group(2).strip() for m in found if m)
+    return s
+
+
+def or_to_list(s: str) -> str:
+    """``2 \text{ or } 3`` -> ``2, 3`` (a set of solutions, for a reference that lists several)."""
+    return _OR.sub(", ", s)
 
 
 def _dec(text: str) -> Fraction:

@@ -1,0 +1,160 @@
+"""Rule-checked agent trajectory rewards: milestones (MiRA), pay-per-search (MASH), tool success (PORTool, G-RA)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rewardsmith.compose.cost import tool_call_cost
+from rewardsmith.registry import reward
+from rewardsmith.types import Abstain, RewardResult, Step, ToolCall
+
+
+def _texts(completion: str, steps: list[Step] | None) -> str:
+    parts = [completion] + [s.content for s in steps or []] + [s.observation or "" for s in steps or []]
+    return "\n".join(parts)
+
+
+def _all_calls(tool_calls: list[ToolCall], steps: list[Step] | None) -> list[ToolCall]:
+    return list(tool_calls) + [c for s in steps or [] for c in s.tool_calls]
+
+
+def milestone_reached(m: dict[str, Any], completion: str, steps: list[Step] | None, tool_calls: list[ToolCall]) -> bool:
+    """One milestone: ``{kind: url|tool|text, ...}`` checked against the trajectory.
+
+    >>> milestone_reached({"kind": "tool", "tool": "search", "args": {"q": "x"}}, "", None, [ToolCall("search", {"q": "x", "n": 3})])
+    True
+    >>> milestone_reached({"kind": "text", "pattern": "order #\\\\d+"}, "placed order #12", None, [])
+    True
+    """
+    kind = m.get("kind")
+    calls = _all_calls(tool_calls, steps)
+    if kind == "tool":
+        want = m.get("args") or {}
+        return any(c.name == m.get("tool") and all(c.arguments.get(k) == v for k, v in want.items()) for c in calls)
+    if kind == "text":
+        return re.search(str(m.get("pattern", "")), _texts(completion, steps)) is not None
+    if kind == "url":
+        pattern = str(m.get("pattern", ""))
+        urls = [str(s.metadata.get("url", "")) for s in steps or []]
+        urls += [str(c.arguments.get("url", "")) for c in calls]
+        return any(u and re.search(pattern, u) for u in urls)
+    raise ValueError(f"unknown milestone kind {kind!r} (url, tool, text)")
+
+
+@reward("milestones_rule", source="MiRA milestone rewards for web agents (2025)", executor="inline")
+def milestones_rule(
+    completion: str,
+    steps: list[Step] | None,
+    tool_calls: list[ToolCall],
+    metadata: dict[str, Any],
+    milestones: list[dict[str, Any]],
+    gate_on_success: bool = False,
+    success_key: str = "success",
+) -> RewardResult:
+    """Dense reward = weighted share of milestones reached (MiRA); each milestone is ``{name?, weight?, kind:
+    url|tool|text, pattern | tool + args}``. ``gate_on_success``: 0 unless ``metadata[success_key]`` is true.
+
+    >>> r = milestones_rule("found it", None, [ToolCall("search", {})], {},
+    ...     [{"name": "searched", "kind": "tool", "tool": "search"}, {"name": "bought", "kind": "text", "pattern": "bought", "weight": 3}])
+    >>> r.value, r.components
+    (0.25, {'searched': 1.0, 'bought': 0.0})
+    """
+    if not milestones:
+        raise ValueError("milestones_rule needs at least one milestone")
+    comps: dict[str, float | None] = {}
+    total = reached = 0.0
+    for i, m in enumerate(milestones):
+        w = float(m.get("weight", 1.0))
+        hit = milestone_reached(m, completion, steps, tool_calls)
+        comps[str(m.get("name", f"m{i}"))] = 1.0 if hit else 0.0
+        total += w
+        reached += w if hit else 0.0
+    value = reached / total if total else 0.0
+    if gate_on_success and not metadata.get(success_key):
+        return RewardResult.ok(0.0, comps, reason=f"gated: metadata.{success_key} is not true")
+    return RewardResult.ok(value, comps)
+
+
+@reward("search_cost", source="MASH, 'Pay-Per-Search Models are Abstention Models' (2025)", executor="inline")
+def search_cost(
+    completion: str,
+    tool_calls: list[ToolCall],
+    steps: list[Step] | None,
+    components: dict[str, Any],
+    outcome: str = "correct",
+    price: float = 0.1,
+    tools: list[str] | None = None,
+    free_calls: int = 0,
+    abstain_pattern: str = r"(?i)\bI don't know\b|\bI cannot answer\b",
+    abstain_reward: float = 0.0,
+) -> RewardResult:
+    """Outcome reward (the spec component named ``outcome``) minus ``price`` per search / tool call, via
+    ``tool_call_cost``; an abstention ("I don't know") earns ``abstain_reward`` instead of the outcome (MASH).
+
+    >>> search_cost("Paris", [ToolCall("search", {})] * 2, None, {"correct": 1.0}).value
+    0.8
+    >>> search_cost("I don't know", [], None, {"correct": 0.0}).components["abstained"]
+    1.0
+    """
+    cost = tool_call_cost(tool_calls, steps, price=price, tools=tools, free_calls=free_calls)
+    abstained = re.search(abstain_pattern, completion) is not None
+    if abstained:
+        base = abstain_reward
+    else:
+        value = components.get(outcome)
+        if value is None:
+            raise Abstain(f"no value for the outcome component {outcome!r}")
+        base = float(value)
+    comps = {"outcome": base, "cost": cost, "abstained": 1.0 if abstained else 0.0}
+    return RewardResult.ok(base + cost, comps)
+
+
+def call_succeeded(step: Step, error_pattern: str) -> bool:
+    """A step's tool call succeeded unless ``metadata.success`` is false, ``metadata.error`` is set, or the
+    observation matches ``error_pattern``.
+
+    >>> call_succeeded(Step("s", observation="Error: 404"), r"(?i)^error")
+    False
+    """
+    if step.metadata.get("success") is False or step.metadata.get("error"):
+        return False
+    return not (step.observation and re.search(error_pattern, step.observation))
+
+
+@reward("tool_success", source="PORTool (2025) per-step tool rewards; G-RA gated reward accumulation (2025)", executor="inline")
+def tool_success(
+    steps: list[Step] | None,
+    components: dict[str, Any],
+    success_reward: float = 0.1,
+    failure_penalty: float = -0.1,
+    error_pattern: str = r"(?i)^\s*(error|exception|traceback)",
+    outcome: str | None = None,
+    gate: float | None = None,
+) -> RewardResult:
+    """Per-step rewards for tool calls that succeed / fail (PORTool) in ``step_values``; with ``outcome`` (a
+    component name) and ``gate``, step rewards count only when the outcome reaches ``gate`` (G-RA).
+
+    >>> ok, bad = Step("a", tool_calls=[ToolCall("f")], observation="42"), Step("b", tool_calls=[ToolCall("g")], observation="Error")
+    >>> r = tool_success([ok, bad, Step("done")], {"correct": 1.0}, outcome="correct", gate=0.5)
+    >>> r.step_values, r.value
+    ([0.1, -0.1, 0.0], 1.0)
+    >>> tool_success([ok], {"correct": 0.0}, outcome="correct", gate=0.5).value
+    0.0
+    """
+    if not steps:
+        raise Abstain("no steps in the trajectory")
+    per_step = [
+        (success_reward if call_succeeded(s, error_pattern) else failure_penalty) if s.tool_calls else 0.0
+        for s in steps
+    ]
+    accumulated = sum(per_step)
+    base = 0.0
+    if outcome is not None:
+        value = components.get(outcome)
+        if value is None:
+            raise Abstain(f"no value for the outcome component {outcome!r}")
+        base = float(value)
+        if gate is not None and base < gate:
+            accumulated = 0.0
+    return RewardResult.ok(round(base + accumulated, 12), {"outcome": base, "steps": accumulated}, step_values=per_step)

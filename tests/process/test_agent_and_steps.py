@@ -1,0 +1,53 @@
+"""Agent trajectory rewards through the engine, with hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+
+from rewardsmith.engine.runner import Engine
+from rewardsmith.process.steps import split_steps
+
+
+def test_search_cost_and_tool_success_in_engine() -> None:
+    spec = {
+        "name": "agent",
+        "components": [
+            {"name": "ms", "reward": "milestones_rule", "weight": 0.0,
+             "params": {"milestones": [{"name": "s", "kind": "tool", "tool": "search"},
+                                       {"name": "u", "kind": "url", "pattern": "example\\.org/cart", "weight": 3}]}},
+            {"name": "tools", "reward": "tool_success", "weight": 1.0,
+             "params": {"outcome": "ms", "gate": 0.5, "success_reward": 0.2, "failure_penalty": -0.1}},
+        ],
+    }
+    rows = [
+        {"prompt": "buy", "completion": "done", "steps": [
+            {"content": "search", "tool_calls": [{"name": "search", "arguments": {"q": "x"}}], "observation": "ok"},
+            {"content": "open", "tool_calls": [{"name": "open", "arguments": {"url": "https://example.org/cart"}}],
+             "observation": "Error: timeout"},
+        ]},
+        {"prompt": "buy", "completion": "gave up", "steps": [
+            {"content": "search", "tool_calls": [{"name": "search", "arguments": {}}], "observation": "ok"}]},
+    ]
+    with Engine(spec, cache=False) as eng:
+        a, b = eng.score(rows)
+    assert a.components["ms"] == pytest.approx(1.0)
+    assert a.value == pytest.approx(1.0 + 0.2 - 0.1)  # outcome 1.0 passes the gate: steps accumulate
+    assert b.components["ms"] == pytest.approx(0.25)
+    assert b.value == pytest.approx(0.25)  # gate not reached: step rewards dropped (G-RA)
+
+
+def test_search_cost_abstention() -> None:
+    from rewardsmith.process.agent import search_cost
+    from rewardsmith.types import ToolCall
+
+    calls = [ToolCall("search", {})] * 3
+    assert search_cost("Paris", calls, None, {"correct": 1.0}, price=0.05, free_calls=1).value == pytest.approx(0.9)
+    r = search_cost("I don't know", calls, None, {"correct": 0.0}, price=0.05, abstain_reward=0.3)
+    assert r.value == pytest.approx(0.3 - 0.15) and r.components["abstained"] == 1.0
+
+
+def test_split_modes_spans() -> None:
+    text = "Step 1: a\nb\nStep 2: c"
+    spans = split_steps(text, "step_marker")
+    assert [text[s.start:s.end] for s in spans] == ["Step 1: a\nb", "Step 2: c"]
+    assert [s.text for s in split_steps("x;y;z", "regex", pattern=";")] == ["x", ";y", ";z"]
