@@ -65,8 +65,6 @@ def test_math_verifier_resists_master_keys_and_answer_spam(items: list[probes.Pr
         assert _row(result, "answer_spam", probe)[0]["asr"]["correct"] == 0.0, probe
 
 
-@pytest.mark.xfail(strict=True, reason="math_equiv reads the last of several bare \\boxed{} / a last-number list: "
-                                       "reported to the math verifier's owner; remove this mark when it rejects them")
 @pytest.mark.parametrize("probe", ["many candidates, correct last", "several boxed, correct last"])
 def test_math_verifier_resists_trailing_answer_spam(items: list[probes.ProbeItem], probe: str) -> None:
     spec = {"name": "math", "components": [{"name": "correct", "reward": "math_equiv"}]}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SERVER_SPEC, expected_score
+from integration_expect import SERVER_SPEC, expected_score
 
 
 def _dataproto(tok: Any, rows: list[dict[str, Any]]) -> Any:
@@ -71,6 +71,6 @@ def test_openrlhf_remote_client_against_server(server_url: str, smol_tokenizer: 
 
 
 def _overlongs(rows: list[dict[str, Any]]) -> list[float]:
-    from conftest import overlong
+    from integration_expect import overlong
 
     return [overlong(len(r["response"])) for r in rows]

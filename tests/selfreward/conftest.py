@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).parent))
 from selfreward_helpers import MODELS, SAMPLE, read_jsonl, split_dialogue, write_jsonl
 
 

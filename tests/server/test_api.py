@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from conftest import ServeProcess, gsm8k_rows
+from tests.server.conftest import ServeProcess, gsm8k_rows
 from rewardsmith.server import AsyncRewardClient, RewardClient, ServerError
 from rewardsmith.spec import load_spec
 from rewardsmith.types import Status

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from conftest import free_port
+from tests.server.conftest import free_port
 
 openai_server = pytest.importorskip("rewardsmith.testing.openai_server")
 

@@ -16,7 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from conftest import ServeProcess, gsm8k_rows
+from tests.server.conftest import ServeProcess, gsm8k_rows
 from rewardsmith.server import AsyncRewardClient, RewardClient
 from rewardsmith.types import Status
 

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import MATH_SPEC, free_port, gsm8k_rows
+from tests.server.conftest import MATH_SPEC, free_port, gsm8k_rows
 
 ray = pytest.importorskip("ray")
 

@@ -20,14 +20,18 @@ Row = dict[str, Union[float, None]]
 
 
 def weighted_sum(rows: list[Row], weights: dict[str, float], groups: list[str], **_: Any) -> list[float]:
-    """>>> weighted_sum([{"a": 1.0, "b": 0.5}], {"a": 1.0, "b": 0.2}, ["g"])
+    """Combine rule.
+
+    >>> weighted_sum([{"a": 1.0, "b": 0.5}], {"a": 1.0, "b": 0.2}, ["g"])
     [1.1]
     """
     return [sum(w * (r.get(k) or 0.0) for k, w in weights.items() if w != 0.0 and r.get(k) is not None) for r in rows]
 
 
 def product(rows: list[Row], weights: dict[str, float], groups: list[str], **_: Any) -> list[float]:
-    """>>> product([{"a": 1.0, "b": 0.5}, {"a": 0.0, "b": 1.0}], {"a": 1.0, "b": 1.0}, ["g", "g"])
+    """Combine rule.
+
+    >>> product([{"a": 1.0, "b": 0.5}, {"a": 0.0, "b": 1.0}], {"a": 1.0, "b": 1.0}, ["g", "g"])
     [0.5, 0.0]
     """
     out = []
@@ -38,7 +42,9 @@ def product(rows: list[Row], weights: dict[str, float], groups: list[str], **_: 
 
 
 def minimum(rows: list[Row], weights: dict[str, float], groups: list[str], **_: Any) -> list[float]:
-    """>>> minimum([{"a": 1.0, "b": 0.5}], {"a": 1.0, "b": 1.0}, ["g"])
+    """Combine rule.
+
+    >>> minimum([{"a": 1.0, "b": 0.5}], {"a": 1.0, "b": 1.0}, ["g"])
     [0.5]
     """
     out = []

@@ -107,4 +107,4 @@ def repetition(completion: str, n: int = 3, max_penalty: float = -1.0, unit: Lit
     if total <= 0:
         return 0.0
     grams = {tuple(units[i : i + n]) for i in range(total)}
-    return max_penalty * (1.0 - len(grams) / total)
+    return max_penalty * (1.0 - len(grams) / total) + 0.0  # no -0.0

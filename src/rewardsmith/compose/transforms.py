@@ -122,7 +122,7 @@ def lsc(values: Values, ctx: BatchContext, ref: RefKind = "group_mean", scale: f
 
     >>> ctx = BatchContext(groups=["a", "a"], metadata=[{}, {}])
     >>> [round(x, 4) for x in lsc([1.0, 3.0], ctx)]
-    [-1.3133, -0.1269]
+    [-1.3133, -0.3133]
     """
     refs = reference_values(ref, values, ctx)
     return [None if v is None or r is None else log_sigmoid(scale * (v - r)) for v, r in zip(values, refs)]

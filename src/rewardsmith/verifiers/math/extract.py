@@ -22,6 +22,8 @@ _ANSWER_IS = re.compile(r"answer\s*(?:is|:|=)\s*:?\s*([^\n]+)", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _HEDGE_BETWEEN = re.compile(r"\b(?:or|maybe|perhaps|possibly|either|alternatively)\b", re.IGNORECASE)
 _HEDGE_INSIDE = re.compile(r"(?:\\text\{\s*or\s*\}|\bor\b)")
+_THIN_GAP = re.compile(r"^[\s,;.&$]*(?:(?:and|or|\\quad|\\text\{\s*(?:and|or)\s*\})[\s,;.&$]*)?$", re.IGNORECASE)
+_NUMBER_LIST = re.compile(r"(?:-?\d[\d,]*(?:\.\d+)?\s*(?:,\s*(?:or\s+)?|\bor\s+)){2,}-?\d[\d,]*(?:\.\d+)?")
 _MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 #: Longest answer span we keep (a longer "answer" is not an answer).
 MAX_ANSWER_CHARS = 2000
@@ -136,6 +138,14 @@ def find_answer(
                 between = text[prev[2] : boxes[-1][1]]
                 if not _same(prev[0], last) and _HEDGE_BETWEEN.search(between):
                     return Extraction(None, "boxed", hedged=True)
+            # a run of boxes with nothing but punctuation between them is a list of candidates
+            run = [boxes[-1]]
+            for box in reversed(boxes[:-1]):
+                if not _THIN_GAP.match(text[box[2] : run[-1][1]]):
+                    break
+                run.append(box)
+            if any(not _same(b[0], last) for b in run):
+                return Extraction(None, "boxed", hedged=True)
         return _sized(last, "boxed", hedge)
     m = None
     for m in _HASHES.finditer(text):
@@ -153,9 +163,15 @@ def find_answer(
             if cleaned:
                 return _sized(cleaned, how, hedge)
     if fallback == "last_number":
-        nums = _NUMBER.findall(text[-_TAIL:])
+        tail = text[-_TAIL:]
+        nums = list(_NUMBER.finditer(tail))
         if nums:
-            return Extraction(nums[-1], "last number")
+            last_num = nums[-1]
+            if hedge == "reject":  # "14, 15, 16, or 18": the last number of a list of candidates is no answer
+                for lst in _NUMBER_LIST.finditer(tail):
+                    if lst.start() <= last_num.start() < lst.end() + 1:
+                        return Extraction(None, "last number", hedged=True)
+            return Extraction(last_num.group(0), "last number")
     return Extraction(None, "none")
 
 
