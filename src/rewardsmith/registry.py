@@ -353,12 +353,50 @@ def _first_doc_line(obj: Any) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+_TREE_HASHES: dict[str, str] = {}
+
+
+def _tree_hash(folder: str) -> str:
+    """Hash of every .py file under ``folder`` (once per process)."""
+    if folder not in _TREE_HASHES:
+        import pathlib
+
+        h = hashlib.blake2b(digest_size=8)
+        for path in sorted(pathlib.Path(folder).rglob("*.py")):
+            h.update(str(path.relative_to(folder)).encode())
+            h.update(path.read_bytes())
+        _TREE_HASHES[folder] = h.hexdigest()
+    return _TREE_HASHES[folder]
+
+
 def _fingerprint(obj: Any) -> str:
+    """Code version of a reward for the cache key: its source, plus the code it depends on — the whole
+    reward package for built-ins (``rewardsmith/verifiers/`` ...), the defining module for user code."""
+    import os
+    import sys
+
     try:
         text = inspect.getsource(obj)
     except (OSError, TypeError):
         text = getattr(obj, "__qualname__", repr(obj))
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    h = hashlib.blake2b(text.encode(), digest_size=8)
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    file = getattr(module, "__file__", None)
+    if file:
+        name = module.__name__  # type: ignore[union-attr]
+        parts = name.split(".")
+        if parts[0] == "rewardsmith" and len(parts) > 2:
+            root = os.path.dirname(file)
+            for _ in range(len(parts) - 3 + (1 if file.endswith("__init__.py") else 0)):
+                root = os.path.dirname(root)
+            h.update(_tree_hash(root).encode())
+        else:
+            try:
+                with open(file, "rb") as f:
+                    h.update(f.read())
+            except OSError:
+                pass
+    return h.hexdigest()
 
 
 def make_definition(

@@ -20,7 +20,7 @@ from pathlib import Path
 log = logging.getLogger("rewardsmith.sandbox")
 
 WORKER_IN_SANDBOX = "/opt/rewardsmith/worker_main.py"
-SCRATCH = "/tmp"
+SCRATCH = "/scratch"  # not /tmp: the host venv or checkout may live under /tmp and must stay visible
 #: Capabilities the worker keeps when bwrap runs as root (the programs it forks drop them all).
 WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 

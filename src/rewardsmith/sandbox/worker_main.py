@@ -48,8 +48,8 @@ HEADER = struct.Struct(">I")
 #: Environment of the programs (set once in the worker; argv runs get HOME/TMPDIR = their run dir).
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/tmp",
-    "TMPDIR": "/tmp",
+    "HOME": "/scratch",
+    "TMPDIR": "/scratch",
     "LANG": "C.UTF-8",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONHASHSEED": "0",
