@@ -6,12 +6,21 @@ import re
 from typing import Any
 
 
+class SQLParseError(ValueError):
+    """The model's SQL does not parse (the policy's fault: scored 0, not an infrastructure error)."""
+
+
 def _parse(sql: str, dialect: str) -> Any:
     import sqlglot
+    from sqlglot.errors import SqlglotError
 
-    trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
+    try:
+        parsed = sqlglot.parse(sql, read=dialect)
+    except SqlglotError as exc:
+        raise SQLParseError(str(exc)) from None
+    trees = [t for t in parsed if t is not None]
     if len(trees) != 1:
-        raise ValueError(f"expected one statement, got {len(trees)}")
+        raise SQLParseError(f"expected one statement, got {len(trees)}")
     return trees[0]
 
 
@@ -24,7 +33,7 @@ def syntax_ok(sql: str, dialect: str = "sqlite") -> bool:
     try:
         _parse(sql, dialect)
         return True
-    except Exception:
+    except SQLParseError:
         return False
 
 
@@ -50,7 +59,7 @@ def schema_linking(predicted: str, gold: str, dialect: str = "sqlite") -> float:
     """
     try:
         p = schema_items(predicted, dialect)
-    except Exception:
+    except SQLParseError:
         return 0.0
     g = schema_items(gold, dialect)
     union = p | g
