@@ -58,16 +58,14 @@ def run(args: argparse.Namespace) -> int:
     from rewardsmith.cli import console, err_console
     from rewardsmith.rows import RowWriter
     from rewardsmith.selfreward.pairs import PairOptions, build_pairs
-    from rewardsmith.selfreward.scored import group_rows, load_rows, score_rows
+    from rewardsmith.cli.scored_input import read_input
+    from rewardsmith.selfreward.scored import group_rows, score_rows
     from rewardsmith.spec import load_spec
 
     spec = load_spec(args.spec)
-    if not Path(args.input).exists():
-        err_console.print(f"[red]no such input file: {args.input}[/red]")
+    rows = read_input(args.input)
+    if rows is None:
         return 2
-    rows, problems = load_rows(args.input)
-    for why in problems[:5]:
-        err_console.print(f"[yellow]skipped[/yellow] {why}", highlight=False)
     rows = score_rows(rows, spec, rescore=args.rescore, workers=args.workers, cache=not args.no_cache)
     flr = _flr_field(spec, args.flr, rows) if args.strategy == "flr" else None
     if args.strategy == "flr" and flr is None:

@@ -42,16 +42,14 @@ def run(args: argparse.Namespace) -> int:
     from rewardsmith.cli import console, err_console
     from rewardsmith.rows import RowWriter
     from rewardsmith.selfreward.rerank import RerankOptions, rerank
-    from rewardsmith.selfreward.scored import group_rows, load_rows, score_rows
+    from rewardsmith.cli.scored_input import read_input
+    from rewardsmith.selfreward.scored import group_rows, score_rows
     from rewardsmith.spec import load_spec
 
     spec = load_spec(args.spec)
-    if not Path(args.input).exists():
-        err_console.print(f"[red]no such input file: {args.input}[/red]")
+    rows = read_input(args.input)
+    if rows is None:
         return 2
-    rows, problems = load_rows(args.input)
-    for why in problems[:5]:
-        err_console.print(f"[yellow]skipped[/yellow] {why}", highlight=False)
     needs_scores = args.method in ("best_of_n", "weighted_vote", "early_rejection") or args.rescore
     if needs_scores:
         rows = score_rows(rows, spec, rescore=args.rescore, workers=args.workers, cache=not args.no_cache)
