@@ -100,3 +100,42 @@ def test_verpo_through_the_engine(bwrap_path: str) -> None:
     assert part.value == pytest.approx(0.5 * (w[0] + w[2]), abs=1e-6)
     assert zero.value == 0.0
     assert part.components["tests.pass_rate"] == pytest.approx(2 / 3)
+
+
+def test_a_group_with_hanging_and_crashing_candidates(bwrap_path: str) -> None:
+    """One batch through the pipelined workers: the bad candidates cost only themselves."""
+    candidates = [
+        ADD_OK,
+        "import time\ntime.sleep(60)\n",  # hangs at import: wall limit, no test ran
+        "import os\nos._exit(0)\n",  # leaves before the tests
+        "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+        ADD_HALF,
+        "x = bytearray(8 << 30)\n",  # memory limit while the program loads
+        "def add(a, b):\n    while True:\n        pass\n",  # every test times out
+        ADD_OK,
+    ]
+    results = code_tests(candidates, [{"tests": MBPP_TESTS}] * len(candidates), wall_s=2, test_timeout_s=0.3, backend="bwrap")
+    assert all(r.status is Status.OK for r in results), [r.reason for r in results]
+    assert [r.value for r in results] == [1.0, 0.0, 0.0, 0.0, pytest.approx(2 / 3), 0.0, 0.0, 1.0]
+    assert results[1].info["limit"] == "wall"
+    assert "MemoryError" in results[5].info["program_error"]
+    assert results[6].info["failures"][0].endswith("timeout")
+
+
+def test_tests_compiled_on_the_host_and_in_the_sandbox_agree(bwrap_path: str) -> None:
+    from rewardsmith.execution.test_driver import assert_request, plan_tests, read_report
+    from rewardsmith.sandbox import Limits, Sandbox
+
+    tests = "def check(f):\n    assert f(1) == 2\n    x = f(2)\n    assert x == 4, f'got {x}'\n    assert f(None)\n"
+    plan = plan_tests(tests, "inc")
+    assert plan.compiled is not None
+    program = "def inc(x):\n    return x + 1\n"
+    host = assert_request(program, plan, 1.0, "n1", Limits())
+    here = assert_request(program, plan, 1.0, "n1", Limits())
+    here.args["magic"] = b"\0\0\0\0"  # another interpreter: the worker compiles the sources itself
+    with Sandbox(workers=1, backend="bwrap") as sb:
+        a, b = sb.run_many([host, here])
+    outcome = read_report(a.report, plan, "n1")
+    assert outcome == read_report(b.report, plan, "n1")
+    assert outcome.passed == [True, False, False]
+    assert outcome.errors[1] == "AssertionError: got 3" and outcome.errors[2].startswith("TypeError")

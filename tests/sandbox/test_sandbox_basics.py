@@ -122,7 +122,7 @@ def test_workers_die_with_their_parent(bwrap_path: str) -> None:
         from rewardsmith.sandbox import Sandbox
         sb = Sandbox(workers=2, backend="bwrap")
         sb.run_many([__import__("rewardsmith.sandbox", fromlist=["Request"]).Request(source="pass")] * 4)
-        print(" ".join(str(w.proc.pid) for w in list(sb._idle.queue)), flush=True)
+        print(" ".join(str(p) for p in sb.worker_pids()), flush=True)
         os._exit(0)  # no cleanup: the kernel must take the sandboxes down
         """
     )

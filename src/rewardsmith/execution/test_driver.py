@@ -10,7 +10,10 @@ and runs the statements one by one with a per-test alarm, writing one JSON line 
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
 import json
+import marshal
 from dataclasses import dataclass
 
 from rewardsmith.sandbox import Limits, Request
@@ -19,14 +22,18 @@ class TestsError(ValueError):
     """The tests themselves cannot be used (not the policy's fault: the reward abstains)."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TestPlan:
-    """What the driver runs: the tests module, the units (kind, source) and the name bound to the entry point."""
+    """What the driver runs: the tests module, the units (kind, source) and the name bound to the entry point.
+    Immutable: one plan is shared by every sample with the same tests (``plan_tests`` is cached)."""
 
     module: str
-    units: list[tuple[str, str]]
+    units: tuple[tuple[str, str], ...]
     bind: str
     entry_point: str | None
+    #: ``marshal`` of (module code or None, unit codes), compiled once here (the tests are trusted data)
+    #: so that no sandboxed run compiles them again; None when they do not compile (the run reports it).
+    compiled: bytes | None = None
 
     @property
     def test_indices(self) -> list[int]:
@@ -46,8 +53,23 @@ def _is_check_call(node: ast.stmt, name: str) -> bool:
     )
 
 
+def _compiled(module: str, units: tuple[tuple[str, str], ...]) -> bytes | None:
+    """The driver's code objects, with the file names it would give them."""
+    try:
+        module_code = compile(module, "tests.py", "exec") if module else None
+        return marshal.dumps((module_code, tuple(compile(src, f"test_{i}.py", "exec") for i, (_, src) in enumerate(units))))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _plan(module: str, units: list[tuple[str, str]], bind: str, entry_point: str | None) -> TestPlan:
+    frozen = tuple(units)
+    return TestPlan(module=module, units=frozen, bind=bind, entry_point=entry_point, compiled=_compiled(module, frozen))
+
+
+@functools.lru_cache(maxsize=1024)
 def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "check") -> TestPlan:
-    """Cut ``tests`` into units.
+    """Cut ``tests`` into units (cached: a group's samples share their tests, and parsing costs ~1 ms).
 
     >>> p = plan_tests("def check(candidate):\\n    x = 2\\n    assert candidate(x) == 4\\n    assert candidate(0) == 0\\n", "f")
     >>> [k for k, _ in p.units], p.bind
@@ -77,18 +99,19 @@ def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "ch
             module = ast.unparse(ast.Module(body=[*module_nodes, check], type_ignores=[]))
         if not any(kind == "test" for kind, _ in units):
             raise TestsError("the check function has no assert")
-        return TestPlan(module=module, units=units, bind=bind, entry_point=entry_point)
+        return _plan(module, units, bind, entry_point)
     units = [("test" if _has_assert(n) else "setup", ast.unparse(n)) for n in tree.body]
     if entry_point is not None and check is not None:  # e.g. an async check: call it whole
         units = [("setup", ast.unparse(n)) for n in tree.body] + [("test", f"{check_name}({entry_point})")]
     if not any(kind == "test" for kind, _ in units):
         raise TestsError("the tests contain no assert")
-    return TestPlan(module="", units=units, bind="candidate", entry_point=None)
+    return _plan("", units, "candidate", None)
 
 
 def assert_request(program: str, plan: TestPlan, test_timeout_s: float, nonce: str, limits: Limits) -> Request:
     """The sandbox request for one candidate: the worker's built-in "asserts" driver (already compiled in
-    the warm interpreter; the texts travel as data, nothing is pasted into code).
+    the warm interpreter; the texts travel as data, nothing is pasted into code). The tests also travel
+    compiled (``magic`` says for which interpreter: a worker on another Python compiles the sources).
 
     Report lines carry ``nonce``: lines the candidate writes to the report fd itself are ignored (this
     raises the bar; a candidate that digs the nonce out of the driver's frame can still forge them).
@@ -101,6 +124,8 @@ def assert_request(program: str, plan: TestPlan, test_timeout_s: float, nonce: s
         "entry_point": plan.entry_point,
         "timeout": float(test_timeout_s),
         "nonce": nonce,
+        "compiled": plan.compiled,
+        "magic": importlib.util.MAGIC_NUMBER,
     }
     return Request(driver="asserts", args=args, limits=limits)
 

@@ -127,4 +127,8 @@ def worker_argv(bwrap: str | None, python: str, slot: int, scratch_mb: int, scra
         assert scratch_dir is not None
         return [python, "-I", str(worker_script()), "--slot", str(slot), "--scratch", scratch_dir]
     inner = [python, "-I", WORKER_IN_SANDBOX, "--isolated", "--slot", str(slot), "--scratch", SCRATCH]
-    return sandbox_argv(bwrap, inner, scratch_mb)
+    argv = sandbox_argv(bwrap, inner, scratch_mb)
+    at = argv.index("--")
+    # resolve every symbol at start-up: each forked child would otherwise bind (and copy-on-write the
+    # GOT pages of) the functions only children call (setsid, setrlimit, dup2 ...), once per child
+    return argv[:at] + ["--setenv", "LD_BIND_NOW", "1"] + argv[at:]

@@ -1,45 +1,52 @@
-"""Host side of the sandbox: a pool of warm workers, one program at a time each.
+"""Host side of the sandbox: warm workers kept busy with requests written ahead of their answers.
 
-``Sandbox.run(source, stdin=..., limits=...)`` checks a worker out, sends the request, waits for the
-answer (with a watchdog a little past the wall limit) and checks it back in. A worker that dies or
-stops answering is killed with its whole tree (its process group; inside bwrap the PID namespace dies
-with it) and replaced; the run is reported as ``limit: sandbox`` (an infrastructure error, never a
-zero). Concurrency is the number of workers (default: cores). Without bubblewrap the same workers run
-as plain processes with rlimits only, and the pool logs a loud warning (see ``checks.py``).
+``Sandbox.run(source, stdin=..., limits=...)`` and ``Sandbox.run_many(requests)`` put their programs on
+one queue; each worker is given up to ``pipeline`` requests ahead (one runs while the next waits in its
+pipe, so a worker never idles while the host turns an answer around). Callers write to workers with room
+themselves; a dispatcher thread reads the answers, hands them back, writes what is left and restarts
+workers. Programs still on the host queue go to whichever worker frees up first, so a slow program delays
+at most the requests queued behind it in its own worker. (``worker_handle.py``: one worker's pipes.)
+
+A worker runs its requests one after another, so the watchdog is per request: the oldest request of a
+worker must be answered within its wall limit plus ``WATCHDOG_GRACE`` from the moment the worker could
+start it. A worker that dies, stops answering or reports a failure of its own is killed with its whole
+tree (its process group; inside bwrap the PID namespace dies with it) and replaced; the request it was
+running is reported as ``limit: sandbox`` (an infrastructure error, never a zero) and the requests
+queued behind it go back to the front of the queue. Concurrency is the number of workers (default:
+cores). Without bubblewrap the same workers run as plain processes with rlimits only, and the pool logs
+a loud warning (see ``checks.py``).
 """
 
 from __future__ import annotations
 
 import atexit
-import concurrent.futures
+import functools
 import json
 import logging
+import marshal
 import os
-import queue
 import select
 import shutil
-import signal
-import struct
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
 from rewardsmith.sandbox.bwrap import find_bwrap, worker_argv
 from rewardsmith.sandbox.limits import Limits
 from rewardsmith.sandbox.result import RunResult
+from rewardsmith.sandbox.worker_handle import READ_CHUNK, Batch, Job, WorkerHandle
 
 log = logging.getLogger("rewardsmith.sandbox")
 
-HEADER = struct.Struct(">I")
 Backend = Literal["auto", "bwrap", "subprocess"]
 #: Seconds granted past the wall limit before the host declares a worker hung.
 WATCHDOG_GRACE = 5.0
-#: Seconds a fresh worker may take to say it is ready.
-START_TIMEOUT = 30.0
+#: Seconds between attempts to start a worker that could not start.
+RESPAWN_BACKOFF = 1.0
 
 
 class SandboxUnavailable(RuntimeError):
@@ -60,95 +67,9 @@ class Request:
     files: dict[str, str] = field(default_factory=dict)
 
 
-class _Worker:
-    def __init__(self, argv: list[str], slot: int, backend: str) -> None:
-        self.slot = slot
-        self.backend = backend
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            close_fds=True,
-            preexec_fn=_die_with_parent,
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.wfd = self.proc.stdin.fileno()
-        self.rfd = self.proc.stdout.fileno()
-        hello = self.receive(START_TIMEOUT)
-        if hello is None or not hello.get("ready"):
-            err = self.stderr_text()
-            self.kill()
-            raise RuntimeError(f"sandbox worker did not start: {err or 'no answer'}")
-        self.info = hello
-
-    def stderr_text(self) -> str:
-        assert self.proc.stderr is not None
-        fd = self.proc.stderr.fileno()
-        chunks = []
-        while select.select([fd], [], [], 0.2)[0]:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks).decode(errors="replace").strip()[-1000:]
-
-    def send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message).encode()
-        view = memoryview(HEADER.pack(len(data)) + data)
-        while view:
-            n = os.write(self.wfd, view)
-            view = view[n:]
-
-    def _read(self, n: int, deadline: float) -> bytes | None:
-        buf = bytearray()
-        while len(buf) < n:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
-                return None
-            chunk = os.read(self.rfd, n - len(buf))
-            if not chunk:
-                return None
-            buf.extend(chunk)
-        return bytes(buf)
-
-    def receive(self, timeout: float) -> dict[str, Any] | None:
-        deadline = time.monotonic() + timeout
-        head = self._read(HEADER.size, deadline)
-        if head is None:
-            return None
-        body = self._read(HEADER.unpack(head)[0], deadline + 5.0)
-        return None if body is None else json.loads(body)
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-
-
-def _die_with_parent() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+@functools.lru_cache(maxsize=256)
+def _limits_dict(limits: Limits) -> dict[str, Any]:
+    return limits.to_dict()
 
 
 class Sandbox:
@@ -157,6 +78,11 @@ class Sandbox:
     ``backend``: "auto" (bubblewrap when usable, else plain processes with a loud warning), "bwrap"
     (raise ``SandboxUnavailable`` when it cannot run) or "subprocess" (rlimits only, never isolation).
     ``workers``: concurrent programs (default: cores). ``limits``: defaults for every run.
+    ``pipeline``: requests sent to a worker ahead of its answers (1 = strictly one at a time).
+
+    Threads: callers queue their requests and write them to workers with room themselves (under one
+    lock); the dispatcher thread reads the answers, enforces the watchdog, sends what is left and
+    restarts workers. The dispatcher is woken only when it has something new to watch.
     """
 
     def __init__(
@@ -165,9 +91,11 @@ class Sandbox:
         limits: Limits | None = None,
         backend: Backend = "auto",
         python: str | None = None,
+        pipeline: int = 2,
     ) -> None:
         self.limits = limits or Limits()
         self.size = max(1, workers or os.cpu_count() or 1)
+        self.pipeline = max(1, pipeline)
         self.python = python or sys.executable
         bwrap, why = (None, "subprocess backend requested") if backend == "subprocess" else find_bwrap()
         if bwrap is None and backend == "bwrap":
@@ -183,11 +111,16 @@ class Sandbox:
         self._scratch = None if bwrap else tempfile.mkdtemp(prefix="rewardsmith-scratch-")
         if self._scratch and os.geteuid() == 0:
             os.chmod(self._scratch, 0o711)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
-        self._started = 0
+        self._lock = threading.Lock()  # guards everything below, and every worker's queues
+        self._pending: deque[Job] = deque()  # not yet given to a worker
         self._closed = False
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._workers: list[WorkerHandle | None] = [None] * self.size
+        self._spawn_error = ""
+        self._spawn_after = 0.0
         self.restarts = 0
 
     # ------------------------------------------------------------------------------------------ public
@@ -205,57 +138,41 @@ class Sandbox:
         return self.submit(Request(source=source, argv=argv, stdin=stdin, limits=limits, files=files or {}))
 
     def submit(self, request: Request) -> RunResult:
-        if sum(x is not None for x in (request.source, request.argv, request.driver)) != 1:
-            raise ValueError("give exactly one of source, argv and driver")
-        lim = request.limits or self.limits
-        message = {
-            "source": request.source,
-            "argv": request.argv,
-            "driver": request.driver,
-            "args": request.args,
-            "stdin": request.stdin,
-            "limits": lim.to_dict(),
-            "files": request.files,
-        }
-        started = time.monotonic()
-        try:
-            worker = self._checkout()
-        except Exception as exc:
-            return RunResult.sandbox_failure(f"could not start a worker: {exc}", self.backend)
-        healthy = False
-        try:
-            worker.send(message)
-            answer = worker.receive(lim.wall_s + WATCHDOG_GRACE)
-            if answer is None:
-                detail = "worker died" if worker.proc.poll() is not None else "worker stopped answering"
-                return RunResult.sandbox_failure(detail, self.backend, time.monotonic() - started)
-            healthy = answer.get("limit") != "sandbox"
-            return RunResult.from_dict(answer, self.backend)
-        except (OSError, ValueError) as exc:
-            return RunResult.sandbox_failure(f"{type(exc).__name__}: {exc}", self.backend, time.monotonic() - started)
-        finally:
-            self._checkin(worker, healthy)
+        return self.run_many([request])[0]
 
     def run_many(self, requests: Iterable[Request]) -> list[RunResult]:
         """Run several programs concurrently over the workers; results in order."""
         reqs = list(requests)
-        if len(reqs) <= 1:
-            return [self.submit(r) for r in reqs]
+        batch = Batch(len(reqs))
+        jobs = [self._job(r, batch, i) for i, r in enumerate(reqs)]
+        if not jobs:
+            return []
         with self._lock:
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(self.size, thread_name_prefix="sandbox")
-            executor = self._executor
-        return list(executor.map(self.submit, reqs))
+            if self._closed:
+                return [RunResult.sandbox_failure("could not start a worker: sandbox is closed", self.backend)] * len(jobs)
+            self._pending.extend(jobs)
+            wake = self._fill(time.monotonic())
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._dispatch, name="sandbox-dispatch", daemon=True)
+                self._thread.start()
+        if wake:
+            self._wake()
+        batch.done.wait()
+        return batch.results  # type: ignore[return-value]
+
+    def worker_pids(self) -> list[int]:
+        """Host pids of the running workers (bwrap's, with the backend "bwrap")."""
+        return [w.proc.pid for w in list(self._workers) if w is not None]
 
     def close(self) -> None:
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
-                break
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+        with self._lock:
+            self._shutdown("could not start a worker: sandbox is closed")
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -267,53 +184,220 @@ class Sandbox:
 
     # --------------------------------------------------------------------------------------- internals
 
-    def _spawn(self, slot: int) -> _Worker:
+    def _job(self, request: Request, batch: Batch, index: int) -> Job:
+        if sum(x is not None for x in (request.source, request.argv, request.driver)) != 1:
+            raise ValueError("give exactly one of source, argv and driver")
+        lim = request.limits or self.limits
+        message = {
+            "source": request.source,
+            "argv": request.argv,
+            "driver": request.driver,
+            "args": request.args,
+            "stdin": request.stdin,
+            "limits": _limits_dict(lim),
+            "files": request.files,
+        }
+        data = marshal.dumps(message)
+        return Job(len(data).to_bytes(4, "big") + data, lim.wall_s, batch, index)
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"!")
+        except OSError:  # full: a wake-up is pending anyway
+            pass
+
+    def _fill(self, now: float) -> bool:
+        """(Lock held.) Give pending requests to the least busy workers with room; True when the
+        dispatcher must look again: a worker that was idle got work (a new watchdog), bytes are left
+        to write, or workers must be started."""
+        live = [w for w in self._workers if w is not None]
+        pending = self._pending
+        wake = False
+        while pending and live:
+            w = min(live, key=lambda x: len(x.inflight))
+            if len(w.inflight) >= self.pipeline:
+                break
+            wake = wake or not w.inflight
+            try:
+                w.queue(pending.popleft(), now)
+            except OSError:  # the worker is gone: the dispatcher finds out on its read side
+                wake = True
+                break
+            wake = wake or bool(w.unsent)
+        return wake or bool(pending and len(live) < self.size)
+
+    def _spawn(self, slot: int) -> WorkerHandle:
         scratch = None
         if self._scratch is not None:  # plain processes: one scratch root per worker, wiped after each run
             scratch = os.path.join(self._scratch, f"slot-{slot}")
             os.makedirs(scratch, mode=0o711, exist_ok=True)
         argv = worker_argv(self.bwrap, self.python, slot, self.limits.scratch_mb, scratch)
-        return _Worker(argv, slot, self.backend)
+        # bwrap passes LD_BIND_NOW itself (see worker_argv); plain processes get it here
+        env = None if self.bwrap else dict(os.environ, LD_BIND_NOW="1")
+        return WorkerHandle(argv, slot, self.backend, env)
 
-    def _checkout(self) -> _Worker:
-        if self._closed:
-            raise RuntimeError("sandbox is closed")
+    def _start_missing(self, slots: list[int]) -> None:
+        """(Lock not held: workers take a while to boot, in parallel.) Start the workers of ``slots``."""
+        fresh: list[WorkerHandle] = []
+        error = ""
+        for slot in slots:
+            try:
+                fresh.append(self._spawn(slot))
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        ready: list[WorkerHandle] = []
+        for w in fresh:
+            try:
+                w.wait_ready()
+                ready.append(w)
+            except Exception as exc:
+                error = str(exc)
+        with self._lock:
+            for w in ready:
+                if self._closed or self._workers[w.slot] is not None:
+                    w.kill()
+                else:
+                    self._workers[w.slot] = w
+            if error:
+                self._spawn_error = error
+                log.error("sandbox: could not start every worker: %s", error)
+                self._spawn_after = time.monotonic() + RESPAWN_BACKOFF
+                if all(w is None for w in self._workers):  # nothing can run: fail what waits
+                    while self._pending:
+                        job = self._pending.popleft()
+                        detail = f"could not start a worker: {error}"
+                        job.batch.deliver(job.index, RunResult.sandbox_failure(detail, self.backend))
+
+    def _retire(self, w: WorkerHandle, detail: str | None, now: float) -> None:
+        """(Lock held.) Kill ``w`` and forget it (a fresh one starts when needed). The request it was
+        running failed (``detail``; None: already answered); the ones queued behind it go back first."""
+        if detail is not None and w.inflight and w.inflight[0].written:  # never sent: it goes back too
+            head = w.inflight.popleft()
+            seconds = now - w.head_since if w.head_since is not None else 0.0
+            head.batch.deliver(head.index, RunResult.sandbox_failure(detail, self.backend, seconds))
+        for job in w.inflight:
+            job.written = False
+        self._pending.extendleft(reversed(w.inflight))
+        w.inflight.clear()
+        w.kill()
+        self._workers[w.slot] = None
+        self.restarts += 1
+        self._spawn_after = 0.0
+
+    def _answer(self, w: WorkerHandle, body: bytes, now: float) -> bool:
+        """(Lock held.) Hand one answer to its caller; False when the worker had to be retired."""
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
+            result = RunResult.from_dict(json.loads(body), self.backend)
+        except (ValueError, TypeError, AttributeError) as exc:
+            self._retire(w, f"unreadable answer from the worker: {exc}", now)
+            return False
+        job = w.answered(now)
+        job.batch.deliver(job.index, result)
+        if result.infrastructure_error:  # the worker failed, not the program: start afresh
+            self._retire(w, None, now)
+            return False
+        return True
+
+    def _shutdown(self, detail: str) -> None:
+        """(Lock held.) Kill every worker and fail every request still waiting."""
+        failed = list(self._pending)
+        self._pending.clear()
+        for w in self._workers:
+            if w is not None:
+                failed.extend(w.inflight)
+                w.inflight.clear()
+                w.kill()
+        self._workers = [None] * self.size
+        for job in failed:
+            job.batch.deliver(job.index, RunResult.sandbox_failure(detail, self.backend))
+
+    def _dispatch(self) -> None:
+        try:
+            self._dispatch_loop()
+        except BaseException as exc:  # a bug here must not leave callers waiting forever
+            log.exception("sandbox dispatcher failed")
+            with self._lock:
+                self._thread = None
+                self._shutdown(f"sandbox dispatcher failed: {type(exc).__name__}: {exc}")
+
+    def _dispatch_loop(self) -> None:
+        poller = select.poll()
+        poller.register(self._wake_r, select.POLLIN)
+        registered: dict[int, tuple[WorkerHandle, int]] = {}  # rfd / wfd -> (worker, events)
         while True:
             with self._lock:
-                if self._started < self.size:
-                    slot = self._started
-                    self._started += 1
-                    try:
-                        return self._spawn(slot)
-                    except Exception:
-                        self._started -= 1
-                        raise
-            try:
-                return self._idle.get(timeout=1.0)
-            except queue.Empty:
                 if self._closed:
-                    raise RuntimeError("sandbox is closed") from None
-
-    def _checkin(self, worker: _Worker, healthy: bool) -> None:
-        if healthy and worker.proc.poll() is None and not self._closed:
-            self._idle.put(worker)
-            return
-        worker.kill()
-        if self._closed:
-            return
-        self.restarts += 1
-        try:
-            fresh = self._spawn(worker.slot)
-        except Exception as exc:
-            log.error("sandbox: could not restart worker %d: %s", worker.slot, exc)
+                    self._shutdown("could not start a worker: sandbox is closed")
+                    return
+                missing = [slot for slot, w in enumerate(self._workers) if w is None]
+                start = bool(self._pending and missing and time.monotonic() >= self._spawn_after)
+            if start:
+                self._start_missing(missing)
             with self._lock:
-                self._started -= 1
-            return
-        self._idle.put(fresh)
+                now = time.monotonic()
+                self._fill(now)
+                live = [w for w in self._workers if w is not None]
+                wanted: dict[int, tuple[WorkerHandle, int]] = {}
+                for w in live:
+                    wanted[w.rfd] = (w, select.POLLIN)
+                    if w.unsent:
+                        wanted[w.wfd] = (w, select.POLLOUT)
+                deadlines = [d for d in (w.deadline(WATCHDOG_GRACE) for w in live) if d is not None]
+                timeout: float | None = max(0.0, min(deadlines) - now) if deadlines else None
+                if self._pending and len(live) < self.size:
+                    retry = max(0.0, self._spawn_after - now)
+                    timeout = retry if timeout is None else min(timeout, retry)
+            for fd in list(registered):
+                if fd not in wanted or registered[fd] != wanted[fd]:
+                    poller.unregister(fd)
+                    del registered[fd]
+            for fd, entry in wanted.items():
+                if fd not in registered:
+                    poller.register(fd, entry[1])
+                    registered[fd] = entry
+            events = poller.poll(None if timeout is None else timeout * 1000.0 + 1.0)
+            with self._lock:
+                now = time.monotonic()
+                for fd, _event in events:
+                    if fd == self._wake_r:
+                        try:
+                            while os.read(self._wake_r, 4096):
+                                pass
+                        except BlockingIOError:
+                            pass
+                        continue
+                    entry = registered.get(fd)
+                    if entry is None or self._workers[entry[0].slot] is not entry[0]:
+                        continue  # retired earlier in this round
+                    w = entry[0]
+                    if fd == w.wfd:
+                        try:
+                            w.flush(now)
+                        except OSError as exc:
+                            self._retire(w, f"worker died ({type(exc).__name__})", now)
+                        continue
+                    try:
+                        chunk = os.read(w.rfd, READ_CHUNK)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        self._retire(w, "worker died", now)
+                        continue
+                    w.inbuf.extend(chunk)
+                    while True:
+                        body = w.frame()
+                        if body is None:
+                            break
+                        if not w.inflight:
+                            self._retire(w, "worker answered a request it was not sent", now)
+                            break
+                        if not self._answer(w, body, now):
+                            break
+                for w in [x for x in self._workers if x is not None]:
+                    deadline = w.deadline(WATCHDOG_GRACE)
+                    if deadline is not None and now >= deadline:
+                        detail = "worker died" if w.proc.poll() is not None else "worker stopped answering"
+                        self._retire(w, detail, now)
 
 
 _shared: dict[tuple[int, Backend], Sandbox] = {}
