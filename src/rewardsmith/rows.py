@@ -8,11 +8,13 @@ from __future__ import annotations
 import gzip
 import os
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, Iterator, Sequence, TextIO
 
 import orjson
 
 from rewardsmith.types import RewardResult
+
+Rows = list[Any]  # input rows: dicts, or RewardResult errors for lines that could not be read
 
 
 def _open_text(path: Path) -> TextIO:
@@ -22,34 +24,96 @@ def _open_text(path: Path) -> TextIO:
 
 
 def read_rows(path: str | Path, skip: int = 0) -> Iterator[tuple[int, dict[str, Any] | RewardResult]]:
-    """Yield ``(line_number, row)``; a line that is not a JSON object yields an error result instead."""
-    path = Path(path)
+    """Yield ``(line_number, row)``; a line that is not a JSON object yields an error result instead.
+
+    ``skip``: rows to leave out at the start (as many as a partial output already holds; blank lines, which
+    give no output row, do not count)."""
+    for lines, rows in _pieces(Path(path), 4096, skip):
+        yield from zip(lines, rows)
+
+
+def read_chunks(path: str | Path, size: int, skip: int = 0) -> Iterator[tuple[Sequence[int], Rows]]:
+    """Yield ``(line_numbers, rows)`` in batches of about ``size`` rows that never split a group: a batch
+    ends only before a row whose ``group`` is missing or differs from the row before it. ``skip`` and the
+    rows as in ``read_rows``."""
+    size = max(1, size)
+    buf_lines: list[int] = []
+    buf_rows: Rows = []
+    for lines, rows in _pieces(Path(path), size, skip):
+        if not buf_rows and len(rows) == size and _group(rows[-1]) is None:
+            yield lines, rows  # the common case: a whole piece that may end here whatever comes next
+            continue
+        buf_lines.extend(lines)
+        buf_rows.extend(rows)
+        while len(buf_rows) >= size:
+            cut = _cut(buf_rows, size)
+            if cut is None:
+                break  # a group runs on to the end of what has been read: read more
+            yield buf_lines[:cut], buf_rows[:cut]
+            del buf_lines[:cut], buf_rows[:cut]
+    if buf_rows:
+        yield buf_lines, buf_rows
+
+
+def _group(row: Any) -> Any:
+    return row.get("group") if row.__class__ is dict else None
+
+
+def _cut(rows: Rows, size: int) -> int | None:
+    """The first place at or after ``size`` where a batch may end, or None if not known yet."""
+    prev = _group(rows[size - 1])
+    for i in range(size, len(rows)):
+        g = _group(rows[i])
+        if g is None or g != prev:
+            return i
+        prev = g
+    return len(rows) if prev is None else None
+
+
+def _pieces(path: Path, size: int, skip: int) -> Iterator[tuple[Sequence[int], Rows]]:
+    """Rows as read, in pieces of about ``size``, with their line numbers (Parquet: row numbers)."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)
         n = 0
-        for batch in pf.iter_batches(batch_size=4096):
-            for row in batch.to_pylist():
-                n += 1
-                if n > skip:
-                    yield n, row
-        return
-    with _open_text(path) as f:
-        for n, line in enumerate(f, start=1):
-            if n <= skip:
+        for batch in pf.iter_batches(batch_size=size):
+            if n + batch.num_rows <= skip:
+                n += batch.num_rows
                 continue
+            if n < skip:
+                batch = batch.slice(skip - n)
+                n = skip
+            yield range(n + 1, n + 1 + batch.num_rows), batch.to_pylist()
+            n += batch.num_rows
+        return
+    with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+        lines: list[int] = []
+        rows: Rows = []
+        seen = 0
+        for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue
-            try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                yield n, RewardResult.error(f"line {n}: malformed JSON ({exc})")
+            seen += 1
+            if seen <= skip:
                 continue
-            if not isinstance(row, dict):
-                yield n, RewardResult.error(f"line {n}: expected a JSON object, got {type(row).__name__}")
-                continue
-            yield n, row
+            lines.append(n)
+            rows.append(_parse_line(n, line))
+            if len(rows) >= size:
+                yield lines, rows
+                lines, rows = [], []
+        if rows:
+            yield lines, rows
+
+
+def _parse_line(n: int, line: bytes) -> dict[str, Any] | RewardResult:
+    try:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return RewardResult.error(f"line {n}: malformed JSON ({exc})")
+    if row.__class__ is not dict:
+        return RewardResult.error(f"line {n}: expected a JSON object, got {type(row).__name__}")
+    return row
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -59,9 +123,21 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 
 def output_row(row: dict[str, Any] | RewardResult, result: RewardResult, line: int) -> dict[str, Any]:
-    """The contract's output row: the input row plus reward, status, components, reason."""
-    base = dict(row) if isinstance(row, dict) else {"line": line}
-    base.update(result.to_fields())
+    """The contract's output row: the input row plus reward, status, components, reason.
+
+    >>> output_row({"id": "a", "completion": "x"}, RewardResult.ok(1.0, {"c": 1.0}), 1)
+    {'id': 'a', 'completion': 'x', 'reward': 1.0, 'status': 'ok', 'components': {'c': 1.0}, 'reason': None}
+    """
+    base = dict(row) if row.__class__ is dict or isinstance(row, dict) else {"line": line}
+    # RewardResult.to_fields(), without its per-row dict and Enum property lookups (same keys, same order)
+    base["reward"] = result.value
+    base["status"] = result.status._value_
+    base["components"] = result.components
+    base["reason"] = result.reason
+    if result.step_values is not None:
+        base["step_values"] = result.step_values
+    if result.info:
+        base["info"] = result.info
     return base
 
 
@@ -77,6 +153,9 @@ def count_done(path: Path) -> int:
     return data[:end].count(b"\n")
 
 
+_DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+
+
 class RowWriter:
     """Appends output rows as they complete (flushed per chunk). Parquet output is written from a JSONL
     sidecar (``OUT.partial.jsonl``) when the run finishes, so an interrupted run loses nothing."""
@@ -89,10 +168,20 @@ class RowWriter:
         if not resume and self.partial.exists():
             self.partial.unlink()
         self.done = count_done(self.partial) if resume else 0
-        self._f = open(self.partial, "ab")
+        self._f = open(self.partial, "ab", buffering=1 << 20)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        self._f.write(b"".join(orjson.dumps(r, option=orjson.OPT_SERIALIZE_NUMPY, default=str) + b"\n" for r in rows))
+        # one row at a time into the (1 MiB) buffer: cheaper than joining the chunk's rows first
+        put, dumps = self._f.write, orjson.dumps
+        for r in rows:
+            put(dumps(r, option=_DUMP_OPTS, default=str))
+        self._f.flush()
+
+    def write_results(self, rows: Rows, results: list[RewardResult], lines: Sequence[int]) -> None:
+        """Write ``output_row(row, result, line)`` for each, as ``write`` does (one flush per call)."""
+        put, dumps = self._f.write, orjson.dumps
+        for r, res, n in zip(rows, results, lines):
+            put(dumps(output_row(r, res, n), option=_DUMP_OPTS, default=str))
         self._f.flush()
 
     def finish(self) -> None:

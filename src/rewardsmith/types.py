@@ -202,52 +202,50 @@ class Sample:
             return row
         if not isinstance(row, dict):
             raise RowError(where, "<row>", f"expected a JSON object, got {type(row).__name__}")
-        rid = row.get("id")
-        completion = row.get("completion", _MISSING)
-        prompt = row.get("prompt", "")
-        if completion is _MISSING or completion.__class__ is not str or prompt.__class__ is not str:
+        get = row.get
+        rid = get("id")
+        completion = get("completion", _MISSING)
+        prompt = get("prompt", "")
+        if completion.__class__ is not str or prompt.__class__ is not str:
             label = f"{where} (id={rid})" if rid is not None else where
             if completion is _MISSING:
                 raise RowError(label, "completion", "missing")
             _check_text(completion, label, "completion")
             _check_text(prompt, label, "prompt")
-        metadata = row.get("metadata")
+        metadata = get("metadata")
         if metadata is None:
             metadata = {}
         elif metadata.__class__ is not dict:
             label = f"{where} (id={rid})" if rid is not None else where
             raise RowError(label, "metadata", f"must be an object, got {type(metadata).__name__}")
-        group = row.get("group")
+        group = get("group")
+        raw_steps = get("steps")
+        raw_calls = get("tool_calls")
         steps = calls = None
-        if group is not None or row.get("steps") is not None or row.get("tool_calls") is not None:
+        if group is not None or raw_steps is not None or raw_calls is not None:
             label = f"{where} (id={rid})" if rid is not None else where
             if group is not None and not isinstance(group, (str, int)):
                 raise RowError(label, "group", "must be a string")
             try:
-                steps = [Step.parse(s) for s in row["steps"]] if row.get("steps") is not None else None
+                steps = [Step.parse(s) for s in raw_steps] if raw_steps is not None else None
             except (ValueError, TypeError) as exc:
                 raise RowError(label, "steps", str(exc)) from None
             try:
-                calls = (
-                    [ToolCall.parse(t) for t in row["tool_calls"]] if row.get("tool_calls") is not None else None
-                )
+                calls = [ToolCall.parse(t) for t in raw_calls] if raw_calls is not None else None
             except (ValueError, TypeError) as exc:
                 raise RowError(label, "tool_calls", str(exc)) from None
-        known = 0
-        for key in _ROW_FIELDS:
-            if key in row:
-                known += 1
-        extra = {k: v for k, v in row.items() if k not in _ROW_FIELD_SET} if len(row) > known else {}
+        # the row's other columns (a subset test is cheaper than looking up every known field)
+        extra = {} if _ROW_FIELD_SET.issuperset(row) else {k: v for k, v in row.items() if k not in _ROW_FIELD_SET}
         return cls(
-            prompt=prompt,
-            completion=completion,
-            reference=row.get("reference"),
-            metadata=metadata,
-            id=None if rid is None else str(rid),
-            group=None if group is None else str(group),
-            steps=steps,
-            tool_calls=calls,
-            extra=extra,
+            prompt,
+            completion,
+            get("reference"),
+            metadata,
+            None if rid is None else rid if rid.__class__ is str else str(rid),
+            None if group is None else group if group.__class__ is str else str(group),
+            steps,
+            calls,
+            extra,
         )
 
     def to_row(self) -> dict[str, Any]:

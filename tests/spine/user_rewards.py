@@ -85,3 +85,20 @@ def slow_len(completion: str) -> float:
 def write_marker(completion: str, path: str) -> float:
     Path(path).write_text(completion)
     return 1.0
+
+
+@reward("t_chunky", executor="process", timeout=2.0, replace=True)
+def t_chunky(completion: str, log: str = "", delay: float = 0.0) -> RewardResult | float:
+    """Length of the completion after ``delay`` seconds, one line per call in ``log``; 'hang', 'die' and
+    'unpicklable' (a result that cannot be sent back) misbehave. For the worker pool's chunk tests."""
+    if log:
+        with open(log, "a") as f:
+            f.write(completion + "\n")
+    if completion == "hang":
+        time.sleep(60)
+    if completion == "die":
+        os._exit(7)
+    if completion == "unpicklable":
+        return RewardResult.ok(1.0, info={"f": lambda: 0})
+    time.sleep(delay)
+    return float(len(completion))

@@ -35,3 +35,9 @@ def task_key(identity: bytes, kwargs: dict[str, Any]) -> str:
     h = hashlib.blake2b(identity, digest_size=16)
     h.update(orjson.dumps(kwargs, default=_default, option=_OPTS))
     return h.hexdigest()
+
+
+def dedupe_key(kwargs: dict[str, Any]) -> bytes:
+    """Identical work within one component of one batch when there is no cache: the canonical JSON of the
+    inputs, unhashed (the digest is only needed to store and look up results)."""
+    return orjson.dumps(kwargs, default=_default, option=_OPTS)

@@ -17,12 +17,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from rewardsmith.compose.combine import COMBINERS
+from rewardsmith.compose.combine import COMBINERS, minimum, product, weighted_sum
 from rewardsmith.compose.normalize import group_normalize
 from rewardsmith.compose.schedules import value_at
 from rewardsmith.compose.transforms import BatchContext, apply_transform, needs_reference_completion
 from rewardsmith.engine.cache import Cache
-from rewardsmith.engine.keys import reward_identity, task_key
+from rewardsmith.engine.keys import dedupe_key, reward_identity, task_key
 from rewardsmith.engine.pool import Task, WorkerPool, run_task
 from rewardsmith.registry import BoundReward, call_result, many_results, to_result
 from rewardsmith.spec import ComponentSpec, RewardSpec, load_spec
@@ -149,16 +149,15 @@ class Engine:
     ) -> list[RewardResult]:
         """Score a batch on the running event loop."""
         prepared = [self._prepare(s, i) for i, s in enumerate(samples)]
-        good = [p for p in prepared if isinstance(p, Sample)]
+        good = [p for p in prepared if p.__class__ is Sample or isinstance(p, Sample)]
         ref_samples, ref_index = self._reference_samples(good) if self._needs_ref else ([], [])
         everything = good + ref_samples
         per_comp = await self._run_components(everything, step)
         finals = self._assemble(everything, per_comp, step, len(good), ref_index)
-        out: list[RewardResult] = []
+        if len(good) == len(prepared):
+            return finals
         it = iter(finals)
-        for p in prepared:
-            out.append(next(it) if isinstance(p, Sample) else p)
-        return out
+        return [next(it) if isinstance(p, Sample) else p for p in prepared]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -196,6 +195,10 @@ class Engine:
         if isinstance(raw, RewardResult):  # a row that already failed upstream (e.g. malformed JSON)
             return raw
         try:
+            return Sample.from_row(raw)
+        except RowError:
+            pass
+        try:  # again, for the message that names the row (formatting it for every row costs)
             return Sample.from_row(raw, where=f"#{index}")
         except RowError as exc:
             return RewardResult.error(str(exc))
@@ -295,8 +298,11 @@ class Engine:
                 self._place(out, units, u, self._call_inline(bound, kw, step, units, u))
         else:
             # dedupe identical work and consult the cache
-            keys = [task_key(self._identities[ci], kw) for kw in kwargs_list]
-            first_of: dict[str, int] = {}
+            if self.cache is not None:
+                keys: list[Any] = [task_key(self._identities[ci], kw) for kw in kwargs_list]
+            else:  # dedupe only: no digest needed
+                keys = [dedupe_key(kw) for kw in kwargs_list]
+            first_of: dict[Any, int] = {}
             for u, key in enumerate(keys):
                 first_of.setdefault(key, u)
             cached = self.cache.get_many(first_of) if self.cache is not None else {}
@@ -309,14 +315,10 @@ class Engine:
                 computed = await batch.submit(ci, tasks)
             elif todo:
                 computed = await self._execute(ci, bound, work, timeout, step)
-            fresh: dict[str, RewardResult] = {}
-            for u in todo:
-                outcome = computed[u]
-                if d.per == "sample":
-                    fresh[keys[u]] = outcome
             if self.cache is not None:
-                self.cache.put_many(fresh)
-                if d.per != "sample":  # group results: cache the unit as a bundle under its key
+                if d.per == "sample":
+                    self.cache.put_many({keys[u]: computed[u] for u in todo})
+                else:  # group results: cache the unit as a bundle under its key
                     self.cache.put_many({keys[u]: _bundle(computed[u]) for u in todo if _bundle_ok(computed[u])})
             for u, key in enumerate(keys):
                 if key in cached:
@@ -410,9 +412,16 @@ class Engine:
         comps = self.spec.components
         names = [c.name for c in comps]
         n_all = len(samples)
-        groups = [group_key(s) for s in samples]
-        metadata = [s.metadata for s in samples]
         weights = {c.name: value_at(c.weight, step) for c in comps}
+        combiner = COMBINERS[self.spec.combine_kind]
+        norm = self.spec.normalize
+        any_transforms = bool(self.spec.transforms) or any(c.transforms for c in comps)
+        # group keys and metadata only when something looks at them (the plain combine rules do not)
+        if any_transforms or norm is not None or combiner not in _GROUP_FREE_COMBINERS:
+            groups = [group_key(s) for s in samples]
+        else:
+            groups = _NoGroups(n_all)  # type: ignore[assignment]
+        metadata = [s.metadata for s in samples] if any_transforms else []
 
         # component values after their own transforms
         values: dict[str, list[float | None]] = {}
@@ -432,24 +441,29 @@ class Engine:
                 ]
 
         statuses: list[RewardResult | None] = [None] * n_all
-        OK = Status.OK
+        OK, ERROR = Status.OK, Status.ERROR
         for ci, c in enumerate(comps):
             if weights[c.name] == 0.0:
                 continue
             for k, r in enumerate(per_comp[ci]):
-                if r.status is OK or statuses[k] is not None and statuses[k].status is Status.ERROR:  # type: ignore[union-attr]
+                if r.status is OK or statuses[k] is not None and statuses[k].status is ERROR:  # type: ignore[union-attr]
                     continue
-                if r.status is Status.ERROR:
+                if r.status is ERROR:
                     statuses[k] = RewardResult.error(f"{c.name}: {r.reason}")
                 elif c.required:
                     prev = statuses[k]
                     note = f"{c.name}: {r.reason}"
                     statuses[k] = RewardResult.abstain(note if prev is None else f"{prev.reason}; {note}")
         columns = [values[name] for name in names]
-        rows: list[dict[str, float | None]] = [dict(zip(names, vals)) for vals in zip(*columns)] if names else [{} for _ in range(n_all)]
+        if len(names) == 1:
+            name = names[0]
+            rows: list[dict[str, float | None]] = [{name: v} for v in columns[0]]
+        elif names:
+            rows = [dict(zip(names, vals)) for vals in zip(*columns)]
+        else:
+            rows = [{} for _ in range(n_all)]
+        all_ok = not any(statuses)
 
-        combiner = COMBINERS[self.spec.combine_kind]
-        norm = self.spec.normalize
         if norm is not None and norm.kind == "per_component":
             combined: list[float | None] = [0.0] * n_all
             for c in comps:
@@ -460,14 +474,20 @@ class Engine:
                 adv, flat = group_normalize(masked, groups, "grpo", norm.eps, norm.ddof)
                 combined = [None if a is None or s is not None else (t or 0.0) + w * a for a, s, t in zip(adv, statuses, combined)]
             combined = [None if statuses[k] is not None else combined[k] for k in range(n_all)]
+        elif combiner is weighted_sum and not self.spec.combine_params:
+            # weighted_sum column by column (the same sums, in the same order, without a dict per row)
+            combined = _weighted_sum_columns([(weights[n], values[n]) for n in names], statuses, n_all)
+        elif all_ok:
+            combined = list(combiner(rows, weights, groups, **self.spec.combine_params))
         else:
             ok_idx = [k for k in range(n_all) if statuses[k] is None]
             combined = [None] * n_all
-            got = combiner([rows[k] for k in ok_idx], weights, [groups[k] for k in ok_idx], **self.spec.combine_params)
+            ok_groups = [groups[k] for k in ok_idx] if isinstance(groups, list) else _NoGroups(len(ok_idx))
+            got = combiner([rows[k] for k in ok_idx], weights, ok_groups, **self.spec.combine_params)
             for k, v in zip(ok_idx, got):
                 combined[k] = v
 
-        raw = list(combined)
+        raw = list(combined) if self.spec.transforms or norm is not None else combined
         for t in self.spec.transforms:
             ctx = BatchContext(groups, metadata, _refs(combined, ref_index, n_all))
             combined = apply_transform(t.kind, t.params, combined, ctx)
@@ -484,9 +504,12 @@ class Engine:
             combined = real
             self.zero_variance_groups += len(flat_groups)
 
-        results: list[RewardResult] = []
         has_subs = [any(r.components or r.reason or r.info or r.step_values is not None for r in rs) for rs in per_comp]
         annotate = norm is not None or bool(self.spec.transforms)
+        if all_ok and not annotate and not any(has_subs):
+            # the common case: every sample ok, nothing beyond the component values to report
+            return [_ok(v, rows[k]) if v.__class__ is float and v == v else _final(v, rows[k]) for k, v in enumerate(combined[:n_real])]
+        results: list[RewardResult] = []
         for k in range(n_real):
             comp_out = rows[k]
             reasons: list[str] = []
@@ -518,6 +541,64 @@ class Engine:
                     info["zero_variance_group"] = True
             results.append(RewardResult(OK, value, comp_out, "; ".join(reasons) or None, step_values, info))
         return results
+
+
+_GROUP_FREE_COMBINERS = (weighted_sum, product, minimum)
+
+
+class _NoGroups:
+    """Stands in for the group keys where nothing reads them (indexing it is a bug, so it raises)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: Any) -> Any:
+        raise AssertionError("engine: group keys were not computed for this spec")
+
+
+def _weighted_sum_columns(
+    columns: list[tuple[float, list[float | None]]], statuses: list[RewardResult | None], n: int
+) -> list[float | None]:
+    """``compose.combine.weighted_sum`` over the samples without a failed status, column by column: the sum
+    is ``sum`` of ``w * v`` over the components with a weight and a value, in component order (one term:
+    ``0 + w * v``, which is that sum; ``v or 0.0`` as there)."""
+    live = [(w, col) for w, col in columns if w != 0.0]
+    if len(live) == 1:
+        w, col = live[0]
+        out: list[Any] = [0 if v is None else 0 + w * (v or 0.0) for v in col]
+    elif live:
+        ws = [w for w, _ in live]
+        out = [sum([w * (v or 0.0) for w, v in zip(ws, vals) if v is not None]) for vals in zip(*[col for _, col in live])]
+    else:
+        out = [0] * n
+    if any(statuses):
+        out = [None if s is not None else t for t, s in zip(out, statuses)]
+    return out
+
+
+_new_result = object.__new__
+_OK = Status.OK
+
+
+def _ok(value: float, components: dict[str, float | None]) -> RewardResult:
+    """``RewardResult(Status.OK, value, components)`` for a value already checked to be a float, not NaN."""
+    r = _new_result(RewardResult)
+    r.status = _OK
+    r.value = value
+    r.components = components
+    r.reason = None
+    r.step_values = None
+    r.info = {}
+    return r
+
+
+def _final(value: Any, components: dict[str, float | None]) -> RewardResult:
+    if value is None:
+        return RewardResult.abstain("no reference value for a transform", components)
+    return RewardResult(_OK, value, components, None, None, {})
 
 
 def _refs(values: Sequence[float | None], ref_index: list[int | None], n_all: int) -> list[float | None]:
