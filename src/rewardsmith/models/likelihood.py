@@ -9,7 +9,7 @@ The prompt is read as plain text followed by a newline (``prompt_prefix``); chat
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from rewardsmith.models.logprobs import LPRequest, LPResult, LogProbBackend, Overlong, check_same_vocab, logprob_service
 from rewardsmith.registry import reward
@@ -67,10 +67,21 @@ def _service(model: str, device: str, dtype: str, batch_size: int, prefix_reuse:
     return logprob_service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
 
 
-def _fail(r: LPResult) -> RewardResult | None:
-    if r.error is not None:
-        return RewardResult.error(r.error)
-    return None
+def _results(
+    groups: list[list[LPResult]], build: Callable[[list[LPResult]], RewardResult], empty: str | None = None
+) -> list[RewardResult]:
+    """One result per group of scored requests: the first request error as an error result, an abstain with
+    ``empty`` when the group's first request scored no target token, else ``build(group)``."""
+    out: list[RewardResult] = []
+    for group in groups:
+        failed = next((r.error for r in group if r.error is not None), None)
+        if failed is not None:
+            out.append(RewardResult.error(failed))
+        elif empty is not None and not group[0].target_logprobs:
+            out.append(RewardResult.abstain(empty))
+        else:
+            out.append(build(group))
+    return out
 
 
 _SRC_LIKELIHOOD = "Likelihood-Based Reward Designs for General LLM Reasoning (2025); VeriFree (Zhou et al. 2025); RLPR (Yu et al. 2025)"
@@ -115,15 +126,14 @@ def ref_logprob(
         if cut_answer_at and cut_answer_at in cot:
             cot = cot[: cot.index(cut_answer_at)]
         reqs.append(LPRequest(prompt_prefix(prompts[i]), cot + answer_prefix, str(refs[i])))
-    for i, r in zip(todo, svc.score(reqs)):
-        bad = _fail(r)
-        if bad is None and not r.target_logprobs:
-            bad = RewardResult.abstain("the reference answer has no tokens")
-        if bad is not None:
-            out[i] = bad
-            continue
+
+    def build(group: list[LPResult]) -> RewardResult:
+        r = group[0]
         comps = {"logprob": r.total, "mean_logprob": r.mean, "tokens": float(len(r.target_logprobs))}
-        out[i] = RewardResult.ok(likelihood_value(r.target_logprobs, form), comps, r.reason)
+        return RewardResult.ok(likelihood_value(r.target_logprobs, form), comps, r.reason)
+
+    for i, res in zip(todo, _results([[r] for r in svc.score(reqs)], build, "the reference answer has no tokens")):
+        out[i] = res
     return out
 
 
@@ -156,21 +166,16 @@ def self_aligned(
     alone = [LPRequest("", "", c) for c in completions]
     scored = svc.score(cond + alone)
     n = len(prompts)
-    out: list[RewardResult] = []
-    for i in range(n):
-        rc, ra = scored[i], scored[n + i]
-        bad = _fail(rc) or _fail(ra)
-        if bad is None and not rc.target_logprobs:
-            bad = RewardResult.abstain("empty completion")
-        if bad is not None:
-            out.append(bad)
-            continue
+
+    def build(group: list[LPResult]) -> RewardResult:
+        rc, ra = group
         ppl_cond, ppl_alone = math.exp(-rc.mean), math.exp(-ra.mean)
         value = (ppl_alone - ppl_cond) / ppl_alone
         if clip is not None:
             value = max(-clip, min(clip, value))
-        out.append(RewardResult.ok(value, {"ppl_conditioned": ppl_cond, "ppl_alone": ppl_alone}, rc.reason))
-    return out
+        return RewardResult.ok(value, {"ppl_conditioned": ppl_cond, "ppl_alone": ppl_alone}, rc.reason)
+
+    return _results([[scored[i], scored[n + i]] for i in range(n)], build, "empty completion")
 
 
 DEFAULT_POSITIVE = ["Thank you, that is exactly what I needed.", "Great answer, that is correct."]
@@ -211,18 +216,14 @@ def followup_likelihood(
     follow = pos + neg
     reqs = [LPRequest(prompt_prefix(p), c + followup_prefix, f) for p, c in zip(prompts, completions) for f in follow]
     scored = svc.score(reqs)
-    out: list[RewardResult] = []
-    for i in range(len(prompts)):
-        mine = scored[i * len(follow) : (i + 1) * len(follow)]
-        bad = next((b for b in (_fail(r) for r in mine) if b is not None), None)
-        if bad is not None:
-            out.append(bad)
-            continue
+
+    def build(mine: list[LPResult]) -> RewardResult:
         p_mean = sum(r.mean for r in mine[: len(pos)]) / len(pos)
         n_mean = sum(r.mean for r in mine[len(pos) :]) / len(neg) if neg else 0.0
         comps = {"positive": p_mean, "negative": n_mean if neg else None}
-        out.append(RewardResult.ok(p_mean - n_mean, comps, mine[0].reason))
-    return out
+        return RewardResult.ok(p_mean - n_mean, comps, mine[0].reason)
+
+    return _results([scored[i * len(follow) : (i + 1) * len(follow)] for i in range(len(prompts))], build)
 
 
 @reward("self_certainty", source="Kang et al. 2025, 'Scalable Best-of-N Selection for Large Language Models via Self-Certainty'",
@@ -248,17 +249,15 @@ def self_certainty(
         return []
     svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, None)
     scored = svc.score([LPRequest(prompt_prefix(p), "", c) for p, c in zip(prompts, completions)], certainty=True)
-    out: list[RewardResult] = []
-    for r in scored:
-        bad = _fail(r)
-        if bad is None and not r.certainty:
-            bad = RewardResult.abstain("empty completion")
-        if bad is not None:
-            out.append(bad)
-            continue
-        assert r.certainty is not None
-        out.append(RewardResult.ok(sum(r.certainty) / len(r.certainty), {"mean_logprob": r.mean}, r.reason))
-    return out
+
+    def build(group: list[LPResult]) -> RewardResult:
+        r = group[0]
+        cert = r.certainty or []
+        if not cert:
+            return RewardResult.error("the log-prob backend returned no self-certainty values")
+        return RewardResult.ok(sum(cert) / len(cert), {"mean_logprob": r.mean}, r.reason)
+
+    return _results([[r] for r in scored], build, "empty completion")
 
 
 @reward("density_ratio", source="Xu et al. 2024, Dr.SoW: density ratio of a strong over a weak LM (CDR)", per="batch",
@@ -288,18 +287,14 @@ def density_ratio(
     weak = _service(weak_model, device, dtype, batch_size, prefix_reuse, max_length, overlong, None)
     check_same_vocab(strong, weak)
     reqs = [LPRequest(prompt_prefix(p), "", c) for p, c in zip(prompts, completions)]
-    out: list[RewardResult] = []
-    for rs, rw in zip(strong.score(reqs), weak.score(reqs)):
-        bad = _fail(rs) or _fail(rw)
-        if bad is None and not rs.target_logprobs:
-            bad = RewardResult.abstain("empty completion")
-        if bad is not None:
-            out.append(bad)
-            continue
+
+    def build(group: list[LPResult]) -> RewardResult:
+        rs, rw = group
         diff = rs.total - rw.total
         value = diff / len(rs.target_logprobs) if form == "mean" else diff
-        out.append(RewardResult.ok(value, {"strong": rs.total, "weak": rw.total}, rs.reason))
-    return out
+        return RewardResult.ok(value, {"strong": rs.total, "weak": rw.total}, rs.reason)
+
+    return _results([[rs, rw] for rs, rw in zip(strong.score(reqs), weak.score(reqs))], build, "empty completion")
 
 
 @reward("info_gain", source="IGPO: Information Gain-based Policy Optimization for multi-turn agents (Wang et al. 2025)",
@@ -353,14 +348,13 @@ def info_gain(
         return out
     svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
     scored = svc.score(reqs)
-    for i, start, n in plans:
-        mine = scored[start : start + n]
-        bad = next((b for b in (_fail(r) for r in mine) if b is not None), None)
-        if bad is not None:
-            out[i] = bad
-            continue
+
+    def build(mine: list[LPResult]) -> RewardResult:
         probs = [likelihood_value(r.target_logprobs, form) for r in mine]
         gains = [b - a for a, b in zip(probs, probs[1:])]
         value = sum(gains) if aggregate == "sum" else sum(gains) / len(gains)
-        out[i] = RewardResult.ok(value, {"p_initial": probs[0], "p_final": probs[-1]}, mine[0].reason, step_values=gains)
+        return RewardResult.ok(value, {"p_initial": probs[0], "p_final": probs[-1]}, mine[0].reason, step_values=gains)
+
+    for (i, _, _), res in zip(plans, _results([scored[a : a + n] for _, a, n in plans], build)):
+        out[i] = res
     return out

@@ -83,6 +83,27 @@ def steps_of(
     return [s.text for s in split_steps(completion, mode, pattern)]
 
 
+def step_prefixes(
+    completion: str,
+    steps: list[Step] | None,
+    mode: SplitMode = "double_newline",
+    pattern: str | None = None,
+    join: str = "\n\n",
+) -> list[str]:
+    """The solution up to the end of each step: from the completion's own text when it is split by ``mode``
+    (separators kept as written), or the row's ``steps`` joined by ``join``.
+
+    >>> step_prefixes("a = 1\\n\\nb = 2\\n\\nso 3", None)
+    ['a = 1', 'a = 1\\n\\nb = 2', 'a = 1\\n\\nb = 2\\n\\nso 3']
+    >>> step_prefixes("ignored", [Step("x"), Step("y")], join="\\n")
+    ['x', 'x\\ny']
+    """
+    if steps:
+        contents = [s.content for s in steps]
+        return [join.join(contents[: t + 1]) for t in range(len(contents))]
+    return [completion[: s.end] for s in split_steps(completion, mode, pattern)]
+
+
 def step_of_offset(spans: list[Span], offset: int) -> int:
     """Index of the step a character offset belongs to (the last step that starts at or before it).
 

@@ -1,14 +1,22 @@
 """A scripted OpenAI-compatible server on 127.0.0.1, for tests, probes and benchmarks.
 
-It speaks ``POST /v1/chat/completions``, ``POST /v1/completions`` (both with ``logprobs`` when asked) and
-``GET /v1/models`` over real HTTP (FastAPI + uvicorn on a free port, in a background thread). Each request's
-JSON goes to your *handler*, which says what to answer:
+It speaks ``POST /v1/chat/completions``, ``POST /v1/completions`` (both with ``logprobs`` when asked),
+``GET /v1/models`` and vLLM's ``POST /classify`` (also at ``/v1/classify``, as SGLang serves it) over real
+HTTP (FastAPI + uvicorn on a free port, in a background thread). Each request's JSON goes to your
+*handler*, which says what to answer:
 
 - a ``str``: the reply text (choice 0; ``n`` > 1 calls the handler once per choice);
 - a ``list[str]``: one choice per item;
 - a :class:`Reply`: text plus a scripted HTTP ``status``, ``delay`` (seconds, non-blocking), a raw ``body``
-  (e.g. malformed JSON), ``headers`` (e.g. ``Retry-After``), ``top_logprobs`` for the first token, ``usage``;
-- a ``dict``: returned verbatim as the JSON body.
+  (e.g. malformed JSON), ``headers`` (e.g. ``Retry-After``), ``top_logprobs`` for the first token, ``usage``,
+  ``prompt_logprobs`` (the echoed prompt's tokens and log-probs);
+- a ``dict``: returned verbatim as the JSON body;
+- for ``/classify``: a ``list`` of class-probability lists, one per ``input`` (sent as vLLM's ``data`` items).
+
+``/v1/completions`` follows the legacy API (and vLLM): a ``prompt`` list is answered prompt by prompt (the
+handler sees each prompt alone; choice ``index`` = prompt number * ``n`` + sample number), and ``echo: true``
+returns the prompt in front of the text, with the prompt's tokens in ``logprobs`` (the first one's log-prob
+is ``null``: nothing precedes it). ``max_tokens: 0`` with ``echo`` returns the prompt alone.
 
 The handler may be a plain function or an ``async def``. No token is required unless ``api_key`` is set
 (then ``Authorization: Bearer <api_key>`` is checked and anything else gets 401). ``srv.calls`` counts the
@@ -69,6 +77,8 @@ class Reply:
     ``body`` (str or bytes) is sent as-is with ``content-type: application/json`` — use it for malformed
     JSON. ``top_logprobs`` maps candidate first tokens to log-probabilities (for logprob judges).
     ``delay`` overrides the server's delay for this reply. ``usage`` overrides the token counts.
+    ``prompt_logprobs``: ``(token, logprob)`` pairs whose tokens concatenate to the prompt, echoed under
+    ``echo: true`` (default: the prompt split at spaces, log-prob 0).
     """
 
     text: str | list[str] = ""
@@ -79,6 +89,7 @@ class Reply:
     top_logprobs: dict[str, float] | None = None
     usage: dict[str, int] | None = None
     finish_reason: str = "stop"
+    prompt_logprobs: list[tuple[str, float]] | None = None
 
 
 def always(text: str) -> Handler:
@@ -150,11 +161,53 @@ def _logprob_block(text: str, top: dict[str, float] | None, k: int, chat: bool) 
                 for tok, lp, cands in zip(tokens, own, firsts)
             ]
         }
-    offsets, pos = [], 0
+    return _completion_block(tokens, list(own), list(firsts))
+
+
+def _completion_block(
+    tokens: list[str], values: list[float | None], tops: list[dict[str, float] | None], start: int = 0
+) -> dict[str, Any]:
+    """The legacy completions ``logprobs`` object; ``text_offset`` counts characters from ``start``."""
+    offsets, pos = [], start
     for tok in tokens:
         offsets.append(pos)
         pos += len(tok)
-    return {"tokens": tokens, "token_logprobs": own, "top_logprobs": firsts, "text_offset": offsets}
+    return {"tokens": tokens, "token_logprobs": values, "top_logprobs": tops, "text_offset": offsets}
+
+
+def _echo_block(prompt: str, scripted: list[tuple[str, float]] | None, text_block: dict[str, Any] | None) -> dict[str, Any]:
+    """Prompt tokens (first log-prob null, as vLLM and OpenAI report it), then the generated tokens."""
+    pairs = scripted if scripted is not None else [(t, 0.0) for t in _tokens_of(prompt) if t]
+    if "".join(t for t, _ in pairs) != prompt:
+        raise ValueError("prompt_logprobs tokens do not concatenate to the prompt")
+    tokens = [t for t, _ in pairs]
+    values: list[float | None] = [None if i == 0 else float(v) for i, (_, v) in enumerate(pairs)]
+    tops: list[dict[str, float] | None] = [None if i == 0 else {t: float(v)} for i, (t, v) in enumerate(pairs)]
+    out = _completion_block(tokens, values, tops)
+    if text_block is not None:
+        more = _completion_block(text_block["tokens"], text_block["token_logprobs"], text_block["top_logprobs"], len(prompt))
+        for key in out:
+            out[key] = out[key] + more[key]
+    return out
+
+
+def _whole_response(answer: Any) -> bool:
+    """An answer that is the whole response (a verbatim body, a scripted error), not one choice."""
+    return isinstance(answer, dict) or (isinstance(answer, Reply) and (answer.status != 200 or answer.body is not None))
+
+
+def _flatten(answers: list[Any]) -> list[tuple[str, dict[str, float] | None, Reply | None]]:
+    """(text, first-token top logprobs, the Reply it came from) for each choice the answers make."""
+    out: list[tuple[str, dict[str, float] | None, Reply | None]] = []
+    for a in answers:
+        if isinstance(a, list):
+            out.extend((str(t), None, None) for t in a)
+        elif isinstance(a, Reply):
+            items = a.text if isinstance(a.text, list) else [a.text]
+            out.extend((t, a.top_logprobs, a) for t in items)
+        else:
+            out.append((str(a), None, None))
+    return out
 
 
 class _State:
@@ -192,67 +245,97 @@ def build_app(
         kind = {401: "authentication_error", 429: "rate_limit_exceeded"}.get(status, "server_error")
         return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
 
-    async def serve(request: Request, chat: bool) -> Response:
+    async def accept(request: Request) -> tuple[dict[str, Any], Response | None]:
+        """Read, count and authorise a request: its JSON body, or the error response to send."""
         path = request.url.path
         raw = await request.body()
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
             st.record(path, raw.decode(errors="replace"))
-            return error(400, "request body is not JSON")
+            return {}, error(400, "request body is not JSON")
         if not keep_requests:
             with st.lock:
                 st.calls += 1
         else:
             st.record(path, body)
         if api_key is not None and request.headers.get("authorization") != f"Bearer {api_key}":
-            return error(401, "invalid or missing API key")
-        n = int(body.get("n") or 1)
-        answers: list[Any] = []
-        for _ in range(n):
-            got = handler(body)
-            if is_async or inspect.isawaitable(got):
-                got = await got  # type: ignore[misc]
-            answers.append(got)
-            if isinstance(got, (list, dict)) or (isinstance(got, Reply) and (got.status != 200 or got.body is not None)):
-                break
-        first = answers[0]
-        reply = first if isinstance(first, Reply) else None
-        wait = reply.delay if reply is not None and reply.delay is not None else delay
+            return body, error(401, "invalid or missing API key")
+        return body, None
+
+    async def ask(body: dict[str, Any]) -> Any:
+        got = handler(body)
+        if is_async or inspect.isawaitable(got):
+            got = await got  # type: ignore[misc]
+        return got
+
+    async def whole(reply: Any) -> Response | None:
+        """The response for an answer that is the whole response (after its delay), else None."""
+        wait = reply.delay if isinstance(reply, Reply) and reply.delay is not None else delay
         if wait > 0:
             await asyncio.sleep(wait)
-        if isinstance(first, dict):
-            return JSONResponse(first)
-        if reply is not None and reply.body is not None:
+        if isinstance(reply, dict):
+            return JSONResponse(reply)
+        if isinstance(reply, Reply) and reply.body is not None:
             data = reply.body.encode() if isinstance(reply.body, str) else reply.body
             return Response(data, reply.status, headers=reply.headers, media_type="application/json")
-        if reply is not None and reply.status != 200:
+        if isinstance(reply, Reply) and reply.status != 200:
             return error(reply.status, f"scripted HTTP {reply.status}", reply.headers)
-        texts: list[str] = []
-        tops: list[dict[str, float] | None] = []
-        for a in answers:
-            if isinstance(a, list):
-                texts.extend(map(str, a))
-                tops.extend([None] * len(a))
-            elif isinstance(a, Reply):
-                items = a.text if isinstance(a.text, list) else [a.text]
-                texts.extend(items)
-                tops.extend([a.top_logprobs] * len(items))
-            else:
-                texts.append(str(a))
-                tops.append(None)
+        return None
+
+    async def serve(request: Request, chat: bool) -> Response:
+        body, refused = await accept(request)
+        if refused is not None:
+            return refused
+        n = int(body.get("n") or 1)
+        prompts = None if chat else body.get("prompt")
+        if isinstance(prompts, list) and prompts and all(isinstance(p, str) for p in prompts):
+            subs = [dict(body, prompt=p) for p in prompts]  # legacy completions: one answer per prompt
+        else:
+            subs = [body]
+        groups: list[tuple[dict[str, Any], list[Any]]] = []
+        stop: Any = None
+        for sub in subs:
+            answers: list[Any] = []
+            for _ in range(n):
+                got = await ask(sub)
+                answers.append(got)
+                if isinstance(got, list) or _whole_response(got):
+                    break
+            groups.append((sub, answers))
+            if _whole_response(answers[0]):
+                stop = answers[0]
+                break
+        first = stop if stop is not None else groups[0][1][0]
+        reply = first if isinstance(first, Reply) else None
+        done = await whole(first)
+        if done is not None:
+            return done
         want_lp = bool(body.get("logprobs"))
         k = int(body.get("top_logprobs") or (body.get("logprobs") if not chat and not isinstance(body.get("logprobs"), bool) else 0) or 1)
+        echo = not chat and bool(body.get("echo"))
+        texts: list[str] = []
         choices = []
-        for i, (text, top) in enumerate(zip(texts, tops)):
-            finish = reply.finish_reason if reply is not None else "stop"
-            choice: dict[str, Any] = {"index": i, "finish_reason": finish}
-            if chat:
-                choice["message"] = {"role": "assistant", "content": text}
-            else:
-                choice["text"] = text
-            choice["logprobs"] = _logprob_block(text, top, k, chat) if want_lp else None
-            choices.append(choice)
+        for sub, answers in groups:
+            prompt = sub.get("prompt") if isinstance(sub.get("prompt"), str) else ""
+            for text, top, rep in _flatten(answers):
+                if echo and body.get("max_tokens") == 0:
+                    text = ""
+                texts.append(text)
+                src = rep or reply
+                choice: dict[str, Any] = {"index": len(choices), "finish_reason": src.finish_reason if src else "stop"}
+                if chat:
+                    choice["message"] = {"role": "assistant", "content": text}
+                else:
+                    choice["text"] = prompt + text if echo else text
+                block = _logprob_block(text, top, k, chat) if want_lp and (text or not echo) else None
+                if want_lp and echo:
+                    try:
+                        block = _echo_block(prompt, rep.prompt_logprobs if rep else None, block)
+                    except ValueError as exc:
+                        return error(500, f"scripted reply: {exc}")
+                choice["logprobs"] = block
+                choices.append(choice)
         prompt_tokens = _count_tokens(_request_text(body))
         completion_tokens = sum(_count_tokens(t) for t in texts)
         usage = {
@@ -280,12 +363,37 @@ def build_app(
     async def completions(request: Request) -> Response:
         return await serve(request, chat=False)
 
+    async def classify(request: Request) -> Response:
+        """vLLM's (and SGLang's) classify API: the handler gives each input's class probabilities."""
+        body, refused = await accept(request)
+        if refused is not None:
+            return refused
+        got = await ask(body)
+        done = await whole(got)
+        if done is not None:
+            return done
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        if not isinstance(got, list) or len(got) != len(texts):
+            return error(500, "a /classify handler answers a list of class probabilities, one list per input")
+        data = []
+        for i, probs in enumerate(got):
+            probs = [float(v) for v in probs]
+            best = max(range(len(probs)), key=probs.__getitem__) if probs else 0
+            data.append({"index": i, "label": f"LABEL_{best}", "probs": probs, "num_classes": len(probs)})
+        tokens = sum(_count_tokens(str(t)) for t in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens, "completion_tokens": 0, "prompt_tokens_details": None}
+        return JSONResponse({"id": f"classify-{st.calls}", "object": "list", "created": int(time.time()),
+                             "model": body.get("model") or model, "data": data, "usage": usage})
+
     async def models(request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": model, "object": "model", "owned_by": "rewardsmith"}]})
 
     app.router.add_route("/v1/chat/completions", chat_completions, methods=["POST"])
     app.router.add_route("/v1/completions", completions, methods=["POST"])
     app.router.add_route("/v1/models", models, methods=["GET"])
+    for path in ("/classify", "/v1/classify"):
+        app.router.add_route(path, classify, methods=["POST"])
     return app
 
 

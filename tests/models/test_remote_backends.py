@@ -1,0 +1,115 @@
+"""The remote backends over real HTTP on 127.0.0.1: a vLLM-style ``/classify`` reward model and an OpenAI-style
+``/completions`` server that echoes prompt log-probs, both backed here by the tiny local models so the remote
+numbers can be checked against the local backends and against the numbers the server sent."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from rewardsmith.testing.openai_server import Reply, ScriptedOpenAI
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+
+def _load(path: str, cls: Any) -> tuple[Any, Any]:
+    tok = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+    return tok, cls.from_pretrained(path, local_files_only=True).eval()
+
+
+def test_reward_model_remote_classify(tiny: dict[str, str]) -> None:
+    from rewardsmith.models.reward_model import reward_model
+
+    tok, rm = _load(tiny["rm"], transformers.AutoModelForSequenceClassification)
+    seen: list[list[str]] = []
+
+    def classify(request: dict[str, Any]) -> list[list[float]]:
+        """vLLM's classify pooler on a one-label head: sigmoid of the logit (softmax for several labels)."""
+        seen.append(list(request["input"]))
+        out = []
+        for text in request["input"]:
+            with torch.no_grad():
+                logit = float(rm(input_ids=tok(text, return_tensors="pt")["input_ids"]).logits[0, 0])
+            out.append([1 / (1 + math.exp(-logit))])
+        return out
+
+    prompts, comps = ["hi", "tell me about dragons"], ["hello there", "they breathe fire"]
+    local = reward_model(prompts, comps, [None, None], model=tiny["rm"])
+    with ScriptedOpenAI(classify) as srv:
+        root = f"http://127.0.0.1:{srv.port}"
+        for url in (root, root + "/classify", srv.base_url):  # vLLM's /classify, given in full, SGLang's /v1/classify
+            got = reward_model(prompts, comps, [None, None], model=url, remote_model="rm")
+            assert [r.status.value for r in got] == ["ok", "ok"]
+            assert [r.value for r in got] == pytest.approx([1 / (1 + math.exp(-r.value)) for r in local], abs=1e-5)
+        assert [r["_path"] for r in srv.requests] == ["/classify", "/classify", "/v1/classify"]
+        assert srv.requests[0]["model"] == "rm"
+        assert seen[0] == [p + "\n" + c for p, c in zip(prompts, comps)]  # no tokenizer given: plain join
+        reward_model(prompts, comps, [None, None], model=root, tokenizer=tiny["rm"])  # chat policy from the tokenizer
+        assert seen[-1] == seen[0]  # MiniLM has no chat template: the same plain join
+
+        srv.handler = lambda req: [[0.2, 0.8]] * len(req["input"])
+        two = reward_model(prompts, comps, [None, None], model=root, label_index=1)
+        assert [r.value for r in two] == [0.8, 0.8]
+        missing = reward_model(prompts, comps, [None, None], model=root, label_index=2)[0]
+        assert missing.status.value == "error" and "no label 2" in (missing.reason or "")
+        srv.handler = lambda req: {"object": "list", "data": [{"index": 0, "probs": [0.5], "num_classes": 1}]}
+        short = reward_model(prompts, comps, [None, None], model=root)
+        assert all(r.status.value == "error" and "returned 1 scores for 2 inputs" in (r.reason or "") for r in short)
+        srv.handler = lambda req: Reply(status=503)
+        down = reward_model(prompts, comps, [None, None], model=root)[0]
+        assert down.status.value == "error" and "HTTP 503" in (down.reason or "")
+    closed = reward_model(prompts, comps, [None, None], model=root)[0]  # server gone: an error, not a crash
+    assert closed.status.value == "error" and "reward model server" in (closed.reason or "")
+
+
+def _echo_handler(tok: Any, lm: Any, sent: list[list[tuple[str, float]]]) -> Any:
+    """Score the whole prompt with the tiny LM, as vLLM does for ``echo`` + ``logprobs``. Each token's text runs
+    to the next token's start (so the pieces concatenate to the prompt and ``text_offset`` is the real start)."""
+
+    def handler(request: dict[str, Any]) -> Reply:
+        text = request["prompt"]
+        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids, starts = enc["input_ids"], [a for a, _ in enc["offset_mapping"]]
+        with torch.no_grad():
+            logp = torch.log_softmax(lm(torch.tensor([ids])).logits[0].float(), -1)
+        values = [0.0] + [float(logp[j - 1, ids[j]]) for j in range(1, len(ids))]
+        bounds = [0] + starts[1:] + [len(text)]
+        pieces = [text[bounds[j] : bounds[j + 1]] for j in range(len(ids))]
+        sent.append(list(zip(pieces, values)))
+        return Reply(" next", prompt_logprobs=sent[-1])  # the one generated token is not part of the score
+
+    return handler
+
+
+def test_ref_logprob_remote_equals_local(tiny: dict[str, str]) -> None:
+    from rewardsmith.models.likelihood import ref_logprob, self_certainty
+
+    tok, lm = _load(tiny["lm"], transformers.AutoModelForCausalLM)
+    prompts = ["What is 2+2?", "What is 2+2?", "Name a colour."]
+    comps = ["two plus two", "it is four", "think"]
+    refs = ["4", "4", "sky blue"]
+    local = ref_logprob(prompts, comps, refs, model=tiny["lm"])
+    sent: list[list[tuple[str, float]]] = []
+    with ScriptedOpenAI(_echo_handler(tok, lm, sent)) as srv:
+        remote = ref_logprob(prompts, comps, refs, model=srv.base_url, remote_model="lm")
+        (req,) = srv.requests
+        assert req["_path"] == "/v1/completions" and req["echo"] is True and req["logprobs"] >= 1
+        assert req["prompt"] == [p + "\n" + c + "\nAnswer: " + r for p, c, r in zip(prompts, comps, refs)]
+        for text, scripted, ref, loc, rem in zip(req["prompt"], sent, refs, local, remote):
+            # by hand from the numbers the server sent: the tokens that start inside the reference
+            start, pos, want = len(text) - len(ref), 0, 0.0
+            for piece, value in scripted:
+                if pos >= start:
+                    want += value
+                pos += len(piece)
+            assert rem.status.value == "ok" and rem.value == pytest.approx(want, abs=1e-9)
+            assert rem.value == pytest.approx(loc.value, abs=1e-4)  # same tokens, same model: same log-prob
+            assert rem.components["tokens"] == loc.components["tokens"]
+        sc = self_certainty(prompts[:1], comps[:1], model=srv.base_url)[0]
+        assert sc.status.value == "error" and "full next-token distributions" in (sc.reason or "")
+        srv.handler = lambda req: Reply(status=500)
+        err = ref_logprob(prompts[:1], comps[:1], refs[:1], model=srv.base_url + "/")[0]
+        assert err.status.value == "error" and "500" in (err.reason or "")
