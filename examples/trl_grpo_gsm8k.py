@@ -32,6 +32,9 @@ def main() -> None:
     ap.add_argument("--data", default=str(GSM8K))
     ap.add_argument("--limit", type=int, default=200)
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--generations", type=int, default=4, help="completions per prompt (the GRPO group)")
+    ap.add_argument("--batch", type=int, default=8, help="completions per step (a multiple of --generations)")
+    ap.add_argument("--max-completion", type=int, default=128, help="max new tokens per completion")
     ap.add_argument("--out", default="/tmp/trl_grpo_gsm8k")
     args = ap.parse_args()
 
@@ -64,11 +67,15 @@ def main() -> None:
 
         model, tok = load_model_and_tokenizer()
 
-    # 4. Train.
+    # 4. Train (bf16 on a GPU, fp32 on CPU).
+    import torch
+
+    gpu = torch.cuda.is_available()
     config = GRPOConfig(
-        output_dir=args.out, max_steps=args.steps, per_device_train_batch_size=8, num_generations=4,
-        max_completion_length=128, learning_rate=1e-5, beta=0.0, logging_steps=1, save_strategy="no",
-        report_to=[], reward_weights=weights,
+        output_dir=args.out, max_steps=args.steps, per_device_train_batch_size=args.batch,
+        num_generations=args.generations, max_completion_length=args.max_completion, learning_rate=1e-5, beta=0.0,
+        logging_steps=1, save_strategy="no", report_to=[], reward_weights=weights, disable_tqdm=True,
+        use_cpu=not gpu, bf16=gpu,
     )
     trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tok)
     trainer.train()
@@ -76,6 +83,7 @@ def main() -> None:
         if "reward" in entry:
             parts = {k.split("/")[1]: round(v, 3) for k, v in entry.items() if k.startswith("rewards/") and k.endswith("/mean")}
             print(f"step {entry.get('step')}: reward {entry['reward']:.3f} {parts}")
+    print(json.dumps({"log_history": [e for e in trainer.state.log_history if "reward" in e]}))
 
 
 if __name__ == "__main__":

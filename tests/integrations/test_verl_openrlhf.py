@@ -74,3 +74,76 @@ def _overlongs(rows: list[dict[str, Any]]) -> list[float]:
     from integration_expect import overlong
 
     return [overlong(len(r["response"])) for r in rows]
+
+
+def _check_verl_scores(scores: list[float], extra: dict[str, Any], tok: Any, rows: list[dict[str, Any]]) -> None:
+    """Every sample's score is SERVER_SPEC's hand value (error -> error_score 0.0, flagged)."""
+    for i, r in enumerate(rows):
+        decoded = tok.decode(tok(r["response"], add_special_tokens=False)["input_ids"], skip_special_tokens=True)
+        want = expected_score(r["is_correct"], decoded, r["idx"])
+        assert scores[i] == pytest.approx(0.0 if want is None else want, abs=1e-6)
+        assert extra["rewardsmith_error"][i] == (1.0 if want is None else 0.0)
+        assert extra["correct"][i] == float(r["is_correct"])
+
+
+def test_verl_batch_reward_manager(smol_tokenizer: Any, solutions: list[dict[str, Any]]) -> None:
+    """verl's BatchRewardManager calls ``compute_score_batch`` once with the whole batch (one engine batch)."""
+    pytest.importorskip("verl")
+    from verl.workers.reward_manager.batch import BatchRewardManager
+
+    from rewardsmith.integrations import verl as rs_verl
+
+    data, lengths = _dataproto(smol_tokenizer, solutions)
+    calls: list[int] = []
+
+    def counted(**kw: Any) -> list[dict[str, Any]]:
+        calls.append(len(kw["solution_strs"]))
+        return rs_verl.compute_score_batch(**kw)
+
+    manager = BatchRewardManager(smol_tokenizer, num_examine=0, compute_score=counted, spec=SERVER_SPEC)
+    out = manager(data, return_dict=True)
+    tensor, extra = out["reward_tensor"], out["reward_extra_info"]
+    assert calls == [len(solutions)]
+    scores = [float(tensor[i, lengths[i] - 1]) for i in range(len(solutions))]
+    _check_verl_scores(scores, extra, smol_tokenizer, solutions)
+    assert [float(tensor[i].sum()) for i in range(len(solutions))] == pytest.approx(scores, abs=1e-6)
+
+
+def test_verl_reward_loop_worker_remote(server_url: str, smol_tokenizer: Any, solutions: list[dict[str, Any]],
+                                        tmp_path: Any) -> None:
+    """verl's async reward loop (``RewardLoopWorker``, built from a verl config exactly as a run would: the
+    tokenizer from ``actor_rollout_ref.model.path``, ``custom_reward_function`` pointing at our module file with
+    ``name: compute_score_remote`` and the server URL in ``reward_kwargs``) scores a batch through
+    ``rewardsmith serve``; verl's per-sample concurrent calls reach the server as batched requests."""
+    pytest.importorskip("verl")
+    from omegaconf import OmegaConf
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
+
+    from rewardsmith.integrations import verl as rs_verl
+
+    tok_dir = tmp_path / "tokenizer"
+    smol_tokenizer.save_pretrained(str(tok_dir))
+    config = OmegaConf.create({
+        "actor_rollout_ref": {"model": {"path": str(tok_dir), "tokenizer_path": None}},
+        "reward": {
+            "reward_model": {"enable": False},
+            "reward_manager": {"source": "register", "name": "naive"},
+            "custom_reward_function": {"path": rs_verl.__file__, "name": "compute_score_remote",
+                                       "reward_kwargs": {"url": server_url}},
+        },
+    })
+    data, _ = _dataproto(smol_tokenizer, solutions)
+
+    async def run() -> tuple[list[dict[str, Any]], int]:
+        worker = RewardLoopWorker(config)
+        outputs = await worker.compute_score_batch(data)
+        loaded = worker.reward_manager.compute_score.args[0]  # verl wraps it: partial(call_async, raw_fn, kwargs)
+        assert loaded.__name__ == "compute_score_remote"
+        batchers = [b for (_, url), b in loaded.__globals__["_batchers"].items() if url == server_url]
+        return outputs, sum(b.requests for b in batchers)
+
+    outputs, requests = asyncio.run(run())
+    scores = [float(o["reward_score"]) for o in outputs]
+    extra = {k: [o["reward_extra_info"][k] for o in outputs] for k in ("rewardsmith_error", "correct")}
+    _check_verl_scores(scores, extra, smol_tokenizer, solutions)
+    assert 1 <= requests < len(solutions)  # concurrent per-sample calls were batched
