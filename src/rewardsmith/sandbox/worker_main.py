@@ -127,6 +127,20 @@ def remove_tree(path: str) -> None:
         pass
 
 
+
+def kill_until_gone(find: Callable[[], list[int]], tries: int = 50) -> None:
+    """SIGKILL the pids ``find`` returns until it returns none (at most ``tries`` rounds, 2 ms apart)."""
+    for _ in range(tries):
+        strays = find()
+        if not strays:
+            return
+        for p in strays:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.002)
+
 class Worker:
     """Runs one request at a time: a forked child per program, supervised from here."""
 
@@ -359,16 +373,7 @@ class Worker:
         if self.isolated:
             self.sweep()
         elif self.as_root:
-            for _ in range(50):
-                strays = self.uid_processes()
-                if not strays:
-                    break
-                for p in strays:
-                    try:
-                        os.kill(p, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
-                time.sleep(0.002)
+            kill_until_gone(self.uid_processes)
         if reap:
             try:
                 while os.waitpid(-1, os.WNOHANG)[0]:
@@ -378,16 +383,7 @@ class Worker:
 
     def sweep(self) -> None:
         """Inside our PID namespace: SIGKILL every process but pid 1 (bwrap, which reaps them) and us."""
-        for _ in range(50):
-            strays = [int(e) for e in set(os.listdir("/proc")).difference(self.not_strays) if e.isdigit()]
-            if not strays:
-                return
-            for p in strays:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.002)
+        kill_until_gone(lambda: [int(e) for e in set(os.listdir("/proc")).difference(self.not_strays) if e.isdigit()])
 
     def uid_processes(self) -> list[int]:
         out = []
