@@ -24,6 +24,7 @@ and warms only small modules that programs commonly import.
 
 from __future__ import annotations
 
+from collections.abc import Callable  # already loaded by the interpreter at start-up
 import builtins
 import marshal
 import os
