@@ -212,7 +212,7 @@ class TransformersLogProbs:
 
         model, dev = self.loaded.model, self.loaded.device
         with torch.inference_mode():
-            out = model(input_ids=torch.tensor([list(prefix)], device=dev), use_cache=True)
+            out = model(input_ids=torch.tensor([list(prefix)], device=dev), use_cache=True, **_last_logits_only(model))
         cache, last = out.past_key_values, out.logits[0, -1].float()
         P = len(prefix)
         rests = {i: prepared[i].body + prepared[i].target for i in members}
@@ -242,6 +242,16 @@ class TransformersLogProbs:
                 tok = ids[row, :n].to(pred.device)
                 logps = torch.log_softmax(pred, dim=-1).gather(-1, tok[:, None])[:, 0]
                 results[i] = self._finish(prepared[i], logps, pred, certainty)
+
+
+def _last_logits_only(model: Any) -> dict[str, int]:
+    """``{"logits_to_keep": 1}`` where the model's forward takes it: the prefix pass needs only the logits of
+    its last position, and the LM head over every prompt position would otherwise cost more than the body
+    (vocab x hidden per token)."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return {"logits_to_keep": 1} if "logits_to_keep" in params else {}
 
 
 class OpenAILogProbs:
