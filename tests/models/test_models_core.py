@@ -214,3 +214,43 @@ def test_self_aligned_followup_and_info_gain_by_hand(tiny: dict[str, str]) -> No
     assert ig.value == pytest.approx(probs[2] - probs[0], abs=1e-5)
     empty = self_aligned([p], [""], model=tiny["lm"])[0]
     assert empty.status.value == "abstain" and empty.reason == "empty completion"
+
+
+def test_prefix_reuse_reads_the_prompt_once_and_skips_its_lm_head(tiny: dict[str, str]) -> None:
+    """Four completions of one long prompt: the body sees the prompt once (not four times), and the LM head
+    runs on the prompt's last position only (``logits_to_keep``), not on every prompt position."""
+    from rewardsmith.models.loading import load_model
+    from rewardsmith.models.logprobs import LPRequest, TransformersLogProbs
+
+    loaded = load_model(tiny["lm"], "causal_lm", "cpu")
+    prompt = "Question: a farmer has seventeen sheep and all but nine run away. How many are left?\n"
+    comps = ["nine", "eight sheep are left", "the answer is nine sheep", "17"]
+    reqs = [LPRequest(prompt, "", c) for c in comps]
+    tok = loaded.tokenizer
+    P = len(tok(prompt, add_special_tokens=False)["input_ids"])
+    rest = [len(tok(c, add_special_tokens=False)["input_ids"]) for c in comps]
+    counts = {"embedded": 0, "head_rows": 0}
+
+    def on_embed(_m, args, _o):  # type: ignore[no-untyped-def]
+        counts["embedded"] += int(args[0].numel())
+
+    def on_head(_m, args, _o):  # type: ignore[no-untyped-def]
+        counts["head_rows"] += int(args[0].shape[0] * args[0].shape[1])
+
+    hooks = [
+        loaded.model.get_input_embeddings().register_forward_hook(on_embed),
+        loaded.model.get_output_embeddings().register_forward_hook(on_head),
+    ]
+    try:
+        TransformersLogProbs(loaded, batch_size=2, prefix_reuse=True).score(reqs)
+        shared = dict(counts)
+        counts.update(embedded=0, head_rows=0)
+        TransformersLogProbs(loaded, batch_size=2, prefix_reuse=False).score(reqs)
+        full = dict(counts)
+    finally:
+        for h in hooks:
+            h.remove()
+    assert full["embedded"] >= 4 * P + sum(rest)
+    # the prompt once; the continuations padded within their (at most two-row) batches
+    assert P + sum(rest) <= shared["embedded"] <= P + sum(rest) + 2 * max(rest)
+    assert shared["head_rows"] == 1 + shared["embedded"] - P

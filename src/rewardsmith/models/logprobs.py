@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from rewardsmith.models.batching import length_buckets
+from rewardsmith.models.batching import length_buckets, padding_aware_batches, token_budget
 from rewardsmith.models.loading import LoadedModel, is_remote, load_model
 
 Overlong = Literal["truncate", "error"]
@@ -97,14 +97,14 @@ class TransformersLogProbs:
         self,
         loaded: LoadedModel,
         batch_size: int = 16,
-        max_tokens: int = 16384,
+        max_tokens: int | None = None,
         prefix_reuse: bool = True,
         max_length: int | None = None,
         overlong: Overlong = "truncate",
     ) -> None:
         self.loaded = loaded
         self.batch_size = batch_size
-        self.max_tokens = max_tokens
+        self.max_tokens = token_budget(str(loaded.device), max_tokens)
         self.prefix_reuse = prefix_reuse
         self.max_length = min(max_length or loaded.max_length, loaded.max_length)
         self.overlong = overlong
@@ -220,8 +220,8 @@ class TransformersLogProbs:
         for i in empty:
             results[i] = LPResult([], [], [], [] if certainty else None, prepared[i].reason)
         todo = [i for i in members if rests[i]]
-        budget = max(1, self.max_tokens)
-        for bucket in length_buckets([P + len(rests[i]) for i in todo], self.batch_size, budget):
+        most = min(self.batch_size, max(1, self.max_tokens // (P + 1)))
+        for bucket in padding_aware_batches([len(rests[i]) for i in todo], most):
             batch = [todo[j] for j in bucket]
             width = max(len(rests[i]) for i in batch)
             ids = torch.zeros((len(batch), width), dtype=torch.long)
@@ -342,7 +342,7 @@ def logprob_service(
                 _SERVICES[key] = OpenAILogProbs(model, remote_model or "default", timeout, batch_size)
             else:
                 loaded = load_model(model, "causal_lm", device, dtype)
-                _SERVICES[key] = TransformersLogProbs(loaded, batch_size, 16384, prefix_reuse, max_length, overlong)
+                _SERVICES[key] = TransformersLogProbs(loaded, batch_size, None, prefix_reuse, max_length, overlong)
         return _SERVICES[key]
 
 

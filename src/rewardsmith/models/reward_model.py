@@ -8,12 +8,14 @@ an ``error`` under ``overlong: error``.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rewardsmith.models.batching import length_buckets
+from rewardsmith.models.batching import length_buckets, token_budget
 from rewardsmith.models.chat import TemplatePolicy, format_for_model, plain_join
 from rewardsmith.models.loading import LoadedModel, is_remote, load_model, load_tokenizer
+from rewardsmith.models.rm_prefix import prefix_reuse_safe, score_shared_groups
 from rewardsmith.registry import reward
 from rewardsmith.types import Message, RewardResult
 
@@ -28,7 +30,7 @@ class RMSettings:
     device: str = "auto"
     dtype: str = "auto"
     batch_size: int = 32
-    max_tokens: int = 16384
+    max_tokens: int | None = None
     max_length: int | None = None
     overlong: Overlong = "truncate"
     chat_template: TemplatePolicy = "auto"
@@ -36,6 +38,7 @@ class RMSettings:
     remote_model: str | None = None
     tokenizer: str | None = None
     timeout: float = 120.0
+    prefix_reuse: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,13 +68,19 @@ def score_texts_local(
     texts: list[str],
     *,
     batch_size: int = 32,
-    max_tokens: int = 16384,
+    max_tokens: int | None = None,
     max_length: int | None = None,
     overlong: Overlong = "truncate",
     label_index: int = 0,
     bucketed: bool = True,
+    groups: list[Hashable] | None = None,
+    prefix_reuse: bool = True,
 ) -> list[RewardResult]:
-    """Score texts with a local classifier: length buckets + dynamic padding (``bucketed``), or in order."""
+    """Score texts with a local classifier: length buckets + dynamic padding (``bucketed``), or in order.
+
+    With ``groups`` (one key per text, e.g. its prompt) and ``prefix_reuse``, texts of one group that share
+    a long token prefix run it once (``rm_prefix.py``; causal models only, checked by a probe).
+    """
     import torch
 
     tok, model = loaded.tokenizer, loaded.model
@@ -89,13 +98,24 @@ def score_texts_local(
             encoded[i] = tok(texts[i], add_special_tokens=True, truncation=True, max_length=limit)["input_ids"]
             reasons[i] = f"truncated from {len(ids)} to {len(encoded[i])} tokens (start cut)"
     todo = [i for i in range(len(texts)) if results[i] is None]
-    if bucketed:
-        batches = [[todo[j] for j in b] for b in length_buckets([len(encoded[i]) for i in todo], batch_size, max_tokens)]
-    else:
-        batches = [todo[j : j + batch_size] for j in range(0, len(todo), batch_size)]
+    budget = token_budget(str(loaded.device), max_tokens)
     n_labels = int(getattr(model.config, "num_labels", 1))
     if not 0 <= label_index < n_labels:
         raise ValueError(f"label_index {label_index} is out of range: the model has {n_labels} label(s)")
+    if bucketed and prefix_reuse and groups is not None:
+        by_key: dict[Hashable, list[int]] = {}
+        for i in todo:
+            by_key.setdefault(groups[i], []).append(i)
+        shareable = [m for m in by_key.values() if len(m) > 1]
+        if shareable and prefix_reuse_safe(loaded):
+            shared = score_shared_groups(loaded, encoded, shareable, label_index, batch_size, budget)
+            for i, value in shared.items():
+                results[i] = RewardResult.ok(value, reason=reasons[i])
+            todo = [i for i in todo if results[i] is None]
+    if bucketed:
+        batches = [[todo[j] for j in b] for b in length_buckets([len(encoded[i]) for i in todo], batch_size, budget)]
+    else:
+        batches = [todo[j : j + batch_size] for j in range(0, len(todo), batch_size)]
     with torch.inference_mode():
         for batch in batches:
             padded = tok.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
@@ -158,6 +178,8 @@ def score_samples(
         max_length=settings.max_length,
         overlong=settings.overlong,
         label_index=settings.label_index,
+        groups=list(prompts),
+        prefix_reuse=settings.prefix_reuse,
     )
 
 
@@ -176,7 +198,7 @@ def reward_model(
     device: str = "auto",
     dtype: str = "auto",
     batch_size: int = 32,
-    max_tokens: int = 16384,
+    max_tokens: int | None = None,
     max_length: int | None = None,
     overlong: Overlong = "truncate",
     chat_template: TemplatePolicy = "auto",
@@ -184,11 +206,13 @@ def reward_model(
     remote_model: str | None = None,
     tokenizer: str | None = None,
     timeout: float = 120.0,
+    prefix_reuse: bool = True,
 ) -> list[RewardResult]:
     """Score each completion with a sequence-classification reward model (InstructGPT-style scalar RM).
 
     ``model`` is a local folder (``AutoModelForSequenceClassification``; loaded once per process and shared)
     or a vLLM / SGLang server URL (its ``/classify`` endpoint). The value is the logit of ``label_index``.
+    Completions of one prompt share its tokens: a causal RM runs them once per prompt (``prefix_reuse``).
     Runs per batch on a thread: one model call scores many samples, and torch releases the GIL so the
     engine's event loop keeps serving async rewards meanwhile.
 
@@ -199,6 +223,6 @@ def reward_model(
     """
     settings = RMSettings(
         model, device, dtype, batch_size, max_tokens, max_length, overlong, chat_template, label_index,
-        remote_model, tokenizer, timeout,
+        remote_model, tokenizer, timeout, prefix_reuse,
     )
     return score_samples(settings, prompts, completions, prompt_messages_list)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from rewardsmith.models.batching import length_buckets
+from rewardsmith.models.batching import length_buckets, token_budget
 from rewardsmith.models.likelihood import prompt_prefix
 from rewardsmith.models.loading import LoadedModel, load_model
 from rewardsmith.process.steps import SplitMode, steps_of
@@ -92,7 +92,7 @@ def score_prm(
 
     tok, model = loaded.tokenizer, loaded.model
     out: list[list[float]] = [[] for _ in items]
-    for bucket in length_buckets([len(ids) for ids, _ in items], batch_size, 16384):
+    for bucket in length_buckets([len(ids) for ids, _ in items], batch_size, token_budget(str(loaded.device))):
         padded = tok.pad({"input_ids": [items[i][0] for i in bucket]}, return_tensors="pt", padding_side="right")
         padded = {k: v.to(loaded.device) for k, v in padded.items()}
         with torch.inference_mode():
