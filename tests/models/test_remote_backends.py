@@ -43,16 +43,26 @@ def test_reward_model_remote_classify(tiny: dict[str, str]) -> None:
         for url in (root, root + "/classify", srv.base_url):  # vLLM's /classify, given in full, SGLang's /v1/classify
             got = reward_model(prompts, comps, [None, None], model=url, remote_model="rm")
             assert [r.status.value for r in got] == ["ok", "ok"]
-            assert [r.value for r in got] == pytest.approx([1 / (1 + math.exp(-r.value)) for r in local], abs=1e-5)
-        assert [r["_path"] for r in srv.requests] == ["/classify", "/classify", "/v1/classify"]
+            assert [r.value for r in got] == pytest.approx([r.value for r in local], abs=1e-4)  # the logit, as local
+            probs = reward_model(prompts, comps, [None, None], model=url, remote_model="rm", scale="prob")
+            assert [r.value for r in probs] == pytest.approx([1 / (1 + math.exp(-r.value)) for r in local], abs=1e-6)
+        assert [r["_path"] for r in srv.requests][::2] == ["/classify", "/classify", "/v1/classify"]  # (logit, prob) each
         assert srv.requests[0]["model"] == "rm"
         assert seen[0] == [p + "\n" + c for p, c in zip(prompts, comps)]  # no tokenizer given: plain join
         reward_model(prompts, comps, [None, None], model=root, tokenizer=tiny["rm"])  # chat policy from the tokenizer
         assert seen[-1] == seen[0]  # MiniLM has no chat template: the same plain join
 
+        local_probs = reward_model(prompts, comps, [None, None], model=tiny["rm"], scale="prob")
+        assert [r.value for r in local_probs] == pytest.approx([r.value for r in probs], abs=1e-5)  # symmetric
         srv.handler = lambda req: [[0.2, 0.8]] * len(req["input"])
-        two = reward_model(prompts, comps, [None, None], model=root, label_index=1)
+        two = reward_model(prompts, comps, [None, None], model=root, label_index=1, scale="prob")
         assert [r.value for r in two] == [0.8, 0.8]
+        no_logit = reward_model(prompts, comps, [None, None], model=root, label_index=1)[0]  # softmax: no logit
+        assert no_logit.status.value == "error" and "set scale: prob" in (no_logit.reason or "")
+        srv.handler = lambda req: [[1.0]] * len(req["input"])
+        saturated = reward_model(prompts, comps, [None, None], model=root)[0]
+        assert saturated.status.value == "error" and "saturated" in (saturated.reason or "")
+        srv.handler = lambda req: [[0.2, 0.8]] * len(req["input"])
         missing = reward_model(prompts, comps, [None, None], model=root, label_index=2)[0]
         assert missing.status.value == "error" and "no label 2" in (missing.reason or "")
         srv.handler = lambda req: {"object": "list", "data": [{"index": 0, "probs": [0.5], "num_classes": 1}]}

@@ -131,3 +131,68 @@ def test_local_sampler_matches_direct_generate(tiny: dict[str, str]) -> None:
     assert too_many.error is not None and "context window" in too_many.error
     greedy = TransformersSampler(sampler.loaded, max_new_tokens=4, temperature=0.0).sample(["Q: 1 + 1?\n"], 3)[0]
     assert len(greedy.texts) == 3 and len(set(greedy.texts)) == 1
+
+
+def test_concurrent_callers_sample_a_shared_prefix_once() -> None:
+    """mc_step_value and progress run side by side on one batch: a prefix one is sampling is waited for by
+    the other, and a failure reaches both."""
+    import threading
+
+    from rewardsmith.process.sampler import Rollouts, SharedRollouts
+
+    started, release = threading.Event(), threading.Event()
+    calls: list[list[str]] = []
+
+    class Slow:
+        name = "slow"
+
+        def sample(self, prefixes: list[str], k: int) -> list[Rollouts]:
+            calls.append(list(prefixes))
+            if "a" in prefixes:
+                started.set()
+                assert release.wait(10)
+            if "boom" in prefixes:
+                raise RuntimeError("backend down")
+            return [Rollouts([f"{p}{j}" for j in range(k)]) for p in prefixes]
+
+    shared = SharedRollouts(Slow())
+    out: dict[str, list[Rollouts]] = {}
+    first = threading.Thread(target=lambda: out.__setitem__("first", shared.sample(["a", "b", "a"], 2)))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: out.__setitem__("second", shared.sample(["b", "c"], 2)))
+    second.start()
+    while shared.waited < 1 or len(calls) < 2:  # "b" is waited for; "c", which nobody was sampling, is sampled
+        threading.Event().wait(0.01)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert calls == [["a", "b"], ["c"]] and (shared.sampled, shared.waited) == (3, 1)
+    assert [r.texts for r in out["first"]] == [["a0", "a1"], ["b0", "b1"], ["a0", "a1"]]
+    assert [r.texts for r in out["second"]] == [["b0", "b1"], ["c0", "c1"]]
+    assert shared.sample(["b"], 2)[0].texts == ["b0", "b1"] and calls[-1] == ["b"]  # nothing kept afterwards
+
+    # a failure: the caller that sampled raises, the one that waited gets an error result
+    started.clear()
+    release.clear()
+    errs: dict[str, object] = {}
+
+    def failing() -> None:
+        try:
+            shared.sample(["a", "boom"], 2)
+        except RuntimeError as exc:
+            errs["first"] = exc
+
+    t1 = threading.Thread(target=failing)
+    t1.start()
+    assert started.wait(10)
+    t2 = threading.Thread(target=lambda: errs.__setitem__("second", shared.sample(["boom"], 2)))
+    t2.start()
+    while shared.waited < 2:  # the second caller found "boom" running
+        threading.Event().wait(0.01)
+    release.set()
+    t1.join(10)
+    t2.join(10)
+    assert "backend down" in str(errs["first"])
+    (got,) = errs["second"]  # type: ignore[misc]
+    assert got.error is not None and "backend down" in got.error

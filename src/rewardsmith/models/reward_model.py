@@ -8,6 +8,7 @@ an ``error`` under ``overlong: error``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,6 +21,49 @@ from rewardsmith.registry import reward
 from rewardsmith.types import Message, RewardResult
 
 Overlong = Literal["truncate", "error"]
+Scale = Literal["logit", "prob"]
+
+
+def label_value(logits: list[float], label_index: int, scale: Scale) -> float:
+    """One label's score from a classifier's logits: the raw logit, or its probability (sigmoid for a
+    one-label head, softmax over the labels otherwise: what vLLM's classify pooler returns).
+
+    >>> label_value([0.0], 0, "prob"), label_value([2.0], 0, "logit")
+    (0.5, 2.0)
+    >>> round(label_value([0.0, math.log(3.0)], 1, "prob"), 6)
+    0.75
+    """
+    if scale == "logit":
+        return logits[label_index]
+    if len(logits) == 1:
+        return 1.0 / (1.0 + math.exp(-logits[0]))
+    top = max(logits)
+    exps = [math.exp(v - top) for v in logits]
+    return exps[label_index] / sum(exps)
+
+
+def remote_label_value(probs: list[float], label_index: int, scale: Scale) -> RewardResult:
+    """One label's score from a classify server's probabilities, on the scale asked for. A one-label
+    head's sigmoid is inverted back to the logit the local backend gives; softmax probabilities of several
+    labels do not determine one label's logit, so ``scale: logit`` is then an error that says so.
+
+    >>> remote_label_value([0.5], 0, "logit").value, remote_label_value([0.2, 0.8], 1, "prob").value
+    (0.0, 0.8)
+    >>> remote_label_value([0.2, 0.8], 1, "logit").reason
+    'the server returned softmax probabilities of 2 labels: a logit cannot be recovered (set scale: prob)'
+    """
+    if label_index >= len(probs):
+        return RewardResult.error(f"server returned {len(probs)} class(es), no label {label_index}")
+    p = float(probs[label_index])
+    if scale == "prob":
+        return RewardResult.ok(p)
+    if len(probs) > 1:
+        return RewardResult.error(
+            f"the server returned softmax probabilities of {len(probs)} labels: a logit cannot be recovered (set scale: prob)"
+        )
+    if not 0.0 < p < 1.0:
+        return RewardResult.error(f"the server returned probability {p!r}: saturated, its logit cannot be recovered (set scale: prob)")
+    return RewardResult.ok(math.log(p) - math.log1p(-p))
 
 
 @dataclass
@@ -39,6 +83,7 @@ class RMSettings:
     tokenizer: str | None = None
     timeout: float = 120.0
     prefix_reuse: bool = True
+    scale: Scale = "logit"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,6 +120,7 @@ def score_texts_local(
     bucketed: bool = True,
     groups: list[Hashable] | None = None,
     prefix_reuse: bool = True,
+    scale: Scale = "logit",
 ) -> list[RewardResult]:
     """Score texts with a local classifier: length buckets + dynamic padding (``bucketed``), or in order.
 
@@ -108,9 +154,9 @@ def score_texts_local(
             by_key.setdefault(groups[i], []).append(i)
         shareable = [m for m in by_key.values() if len(m) > 1]
         if shareable and prefix_reuse_safe(loaded):
-            shared = score_shared_groups(loaded, encoded, shareable, label_index, batch_size, budget)
-            for i, value in shared.items():
-                results[i] = RewardResult.ok(value, reason=reasons[i])
+            shared = score_shared_groups(loaded, encoded, shareable, batch_size, budget)
+            for i, row in shared.items():
+                results[i] = RewardResult.ok(label_value(row, label_index, scale), reason=reasons[i])
             todo = [i for i in todo if results[i] is None]
     if bucketed:
         batches = [[todo[j] for j in b] for b in length_buckets([len(encoded[i]) for i in todo], batch_size, budget)]
@@ -120,9 +166,9 @@ def score_texts_local(
         for batch in batches:
             padded = tok.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
             padded = {k: v.to(loaded.device) for k, v in padded.items()}
-            logits = model(**padded).logits.float()[:, label_index].tolist()
-            for i, value in zip(batch, logits):
-                results[i] = RewardResult.ok(value, reason=reasons[i])
+            rows = model(**padded).logits.float().tolist()
+            for i, row in zip(batch, rows):
+                results[i] = RewardResult.ok(label_value(row, label_index, scale), reason=reasons[i])
     return [r if r is not None else RewardResult.error("internal: not scored") for r in results]
 
 
@@ -149,11 +195,10 @@ def score_texts_remote(settings: RMSettings, texts: list[str]) -> list[RewardRes
         if "score" in item:
             out.append(RewardResult.ok(float(item["score"])))
             continue
-        probs = item.get("probs") or item.get("logits") or []
-        if settings.label_index >= len(probs):
-            out.append(RewardResult.error(f"server returned {len(probs)} class(es), no label {settings.label_index}"))
-        else:
-            out.append(RewardResult.ok(float(probs[settings.label_index])))
+        if item.get("probs") is None and isinstance(item.get("logits"), list) and settings.label_index < len(item["logits"]):
+            out.append(RewardResult.ok(label_value([float(v) for v in item["logits"]], settings.label_index, settings.scale)))
+            continue
+        out.append(remote_label_value(item.get("probs") or [], settings.label_index, settings.scale))
     return out
 
 
@@ -180,6 +225,7 @@ def score_samples(
         label_index=settings.label_index,
         groups=list(prompts),
         prefix_reuse=settings.prefix_reuse,
+        scale=settings.scale,
     )
 
 
@@ -207,11 +253,14 @@ def reward_model(
     tokenizer: str | None = None,
     timeout: float = 120.0,
     prefix_reuse: bool = True,
+    scale: Scale = "logit",
 ) -> list[RewardResult]:
     """Score each completion with a sequence-classification reward model (InstructGPT-style scalar RM).
 
     ``model`` is a local folder (``AutoModelForSequenceClassification``; loaded once per process and shared)
-    or a vLLM / SGLang server URL (its ``/classify`` endpoint). The value is the logit of ``label_index``.
+    or a vLLM / SGLang server URL (its ``/classify`` endpoint). The value is the logit of ``label_index``
+    (``scale: logit``) or its probability (``scale: prob``: sigmoid for one label, softmax over several),
+    the same number from either backend: a server's one-label sigmoid is inverted back to the logit.
     Completions of one prompt share its tokens: a causal RM runs them once per prompt (``prefix_reuse``).
     Runs per batch on a thread: one model call scores many samples, and torch releases the GIL so the
     engine's event loop keeps serving async rewards meanwhile.
@@ -223,6 +272,6 @@ def reward_model(
     """
     settings = RMSettings(
         model, device, dtype, batch_size, max_tokens, max_length, overlong, chat_template, label_index,
-        remote_model, tokenizer, timeout, prefix_reuse,
+        remote_model, tokenizer, timeout, prefix_reuse, scale,
     )
     return score_samples(settings, prompts, completions, prompt_messages_list)

@@ -110,18 +110,17 @@ def score_shared_groups(
     loaded: LoadedModel,
     encoded: list[list[int]],
     groups: list[list[int]],
-    label_index: int,
     batch_size: int,
     max_tokens: int,
-) -> dict[int, float]:
-    """Scores (``label_index`` logit) of the members of each group whose shared leading tokens are worth a
+) -> dict[int, list[float]]:
+    """The logits (every label) of the members of each group whose shared leading tokens are worth a
     pass of their own (``MIN_SHARED_TOKENS``, ``MIN_SAVED_TOKENS``); other members are left for the caller
     to batch."""
     import torch
 
     model, dev = loaded.model, loaded.device
     pad = loaded.tokenizer.pad_token_id
-    scores: dict[int, float] = {}
+    scores: dict[int, list[float]] = {}
     for members in groups:
         if len(members) < 2:
             continue
@@ -135,6 +134,6 @@ def score_shared_groups(
             batch = [members[j] for j in bucket]
             with torch.inference_mode():
                 logits = _score_rests(model, cache, P, [rests[i] for i in batch], pad, dev)
-            for i, value in zip(batch, logits.float()[:, label_index].tolist()):
-                scores[i] = value
+            for i, row in zip(batch, logits.float().tolist()):
+                scores[i] = row
     return scores

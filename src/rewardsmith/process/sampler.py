@@ -162,6 +162,55 @@ class OpenAISampler:
         return out
 
 
+class SharedRollouts:
+    """Rollouts of a prefix that is already being sampled are waited for, not sampled again: ``mc_step_value``
+    and ``progress`` in one spec run side by side on the same batch and ask for the same step prefixes, and
+    this samples each once. Nothing is kept after the call that sampled it returns (a served policy may
+    change between batches; the backends are seeded per prefix, so a waiter gets what it would have drawn).
+    """
+
+    def __init__(self, inner: Sampler) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.sampled = 0  # prefixes sent to the backend
+        self.waited = 0  # prefixes waited for, sampled by another caller
+        self._running: dict[tuple[str, int], tuple[threading.Event, list[Rollouts]]] = {}
+        self._lock = threading.Lock()
+
+    def sample(self, prefixes: list[str], k: int) -> list[Rollouts]:
+        wait: dict[str, tuple[threading.Event, list[Rollouts]]] = {}
+        mine: dict[str, tuple[threading.Event, list[Rollouts]]] = {}
+        with self._lock:
+            for p in dict.fromkeys(prefixes):
+                if (p, k) in self._running:
+                    wait[p] = self._running[(p, k)]
+                else:
+                    mine[p] = self._running[(p, k)] = (threading.Event(), [])
+            self.sampled += len(mine)
+            self.waited += len(wait)
+        got: dict[str, Rollouts] = {}
+        if mine:
+            order = list(mine)
+            results = [Rollouts(error="sampler: interrupted")] * len(order)
+            try:
+                results = self.inner.sample(order, k)
+            except Exception as exc:  # the waiters get the failure too
+                results = [Rollouts(error=f"sampler: {type(exc).__name__}: {exc}")] * len(order)
+                raise
+            finally:
+                with self._lock:
+                    for p, r in zip(order, results):
+                        event, holder = mine[p]
+                        holder.append(r)
+                        del self._running[(p, k)]
+                        event.set()
+            got.update(zip(order, results))
+        for p, (event, holder) in wait.items():
+            event.wait()
+            got[p] = holder[0]
+        return [got[p] for p in prefixes]
+
+
 _SAMPLERS: dict[tuple[Any, ...], Sampler] = {}
 _SAMPLERS_LOCK = threading.Lock()
 
@@ -178,14 +227,17 @@ def sampler_service(
     timeout: float = 120.0,
     batch_size: int = 16,
 ) -> Sampler:
-    """The shared sampler for ``model`` (a local folder / .gguf file, or an OpenAI-compatible base URL)."""
+    """The shared sampler for ``model`` (a local folder / .gguf file, or an OpenAI-compatible base URL); its
+    concurrent callers share the prefixes they both ask for (``SharedRollouts``)."""
     key = (model, max_new_tokens, temperature, top_p, seed, device, dtype, remote_model, timeout, batch_size)
     with _SAMPLERS_LOCK:
         if key not in _SAMPLERS:
+            inner: Sampler
             if is_remote(model):
-                _SAMPLERS[key] = OpenAISampler(model, remote_model or "default", max_new_tokens, temperature, top_p,
-                                               seed, timeout, batch_size)
+                inner = OpenAISampler(model, remote_model or "default", max_new_tokens, temperature, top_p,
+                                      seed, timeout, batch_size)
             else:
                 loaded = load_model(model, "causal_lm", device, dtype)
-                _SAMPLERS[key] = TransformersSampler(loaded, max_new_tokens, temperature, top_p, seed)
+                inner = TransformersSampler(loaded, max_new_tokens, temperature, top_p, seed)
+            _SAMPLERS[key] = SharedRollouts(inner)
         return _SAMPLERS[key]
