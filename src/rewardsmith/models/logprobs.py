@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from rewardsmith.models.batching import length_buckets, padding_aware_batches, token_budget
-from rewardsmith.models.loading import LoadedModel, is_remote, load_model
+from rewardsmith.models.loading import LoadedModel, is_remote, load_model, load_tokenizer
 
 Overlong = Literal["truncate", "error"]
 
@@ -88,6 +88,34 @@ class _Prepared:
     reason: str | None = None
 
 
+def prepare_request(tokenizer: Any, r: LPRequest, max_length: int | None, overlong: Overlong) -> _Prepared:
+    """Piecewise token ids of a request (prefix, body, target alone, no special tokens; a start token in front
+    of an empty prefix), the prefix cut from the left to fit ``max_length`` (or OverlongError)."""
+
+    def encode(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+
+    prefix = encode(r.prefix) or [start_token(tokenizer)]
+    body = encode(r.body)
+    if r.target:
+        enc = tokenizer(r.target, add_special_tokens=False, return_offsets_mapping=True)
+        target, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+    else:
+        target, offsets = [], []
+    rest = len(body) + len(target)
+    reason = None
+    if max_length is not None and len(prefix) + rest > max_length:
+        if overlong == "error" or rest + 1 > max_length:
+            raise OverlongError(
+                f"{len(prefix) + rest} tokens do not fit the context window of {max_length}"
+                + (" (overlong: error)" if overlong == "error" else " even with the prompt cut")
+            )
+        keep = max_length - rest
+        reason = f"prompt cut from {len(prefix)} to {keep} tokens to fit {max_length}"
+        prefix = prefix[-keep:]
+    return _Prepared(tuple(prefix), body, target, offsets, reason)  # type: ignore[arg-type]
+
+
 class TransformersLogProbs:
     """Local causal LM scoring with shared-prefix KV reuse (or plain recompute, for comparison)."""
 
@@ -121,25 +149,7 @@ class TransformersLogProbs:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
 
     def _prepare(self, r: LPRequest) -> _Prepared:
-        prefix = self._encode(r.prefix) or [start_token(self.tokenizer)]
-        body = self._encode(r.body)
-        if r.target:
-            enc = self.tokenizer(r.target, add_special_tokens=False, return_offsets_mapping=True)
-            target, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
-        else:
-            target, offsets = [], []
-        rest = len(body) + len(target)
-        reason = None
-        if len(prefix) + rest > self.max_length:
-            if self.overlong == "error" or rest + 1 > self.max_length:
-                raise OverlongError(
-                    f"{len(prefix) + rest} tokens do not fit the context window of {self.max_length}"
-                    + (" (overlong: error)" if self.overlong == "error" else " even with the prompt cut")
-                )
-            keep = self.max_length - rest
-            reason = f"prompt cut from {len(prefix)} to {keep} tokens to fit {self.max_length}"
-            prefix = prefix[-keep:]
-        return _Prepared(tuple(prefix), body, target, offsets, reason)  # type: ignore[arg-type]
+        return prepare_request(self.tokenizer, r, self.max_length, self.overlong)
 
     def score(self, requests: list[LPRequest], certainty: bool = False) -> list[LPResult]:
         results: list[LPResult | None] = [None] * len(requests)
@@ -257,17 +267,33 @@ def _last_logits_only(model: Any) -> dict[str, int]:
 class OpenAILogProbs:
     """Prompt log-probs from an OpenAI-compatible ``/completions`` server (``echo: true``, ``logprobs``).
 
-    The joined text is sent; the tokens whose ``text_offset`` falls inside body / target are kept.
+    With the served model's ``tokenizer`` the request is tokenised here exactly as the local backend does it
+    (prefix, body and target apart) and sent as token ids (vLLM accepts them), so both backends score the
+    same target tokens. Without one, the joined text is sent and the tokens whose ``text_offset`` falls inside
+    body / target are kept; a server token that starts in the body and runs into the target is then counted
+    with the body, and the result says so in its ``reason``.
     KL-to-uniform needs the whole distribution, which such servers do not return: ``certainty`` is an error.
     """
 
     name = "openai"
 
-    def __init__(self, base_url: str, model_name: str = "default", timeout: float = 120.0, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model_name: str = "default",
+        timeout: float = 120.0,
+        batch_size: int = 32,
+        tokenizer: Any | None = None,
+        max_length: int | None = None,
+        overlong: Overlong = "truncate",
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model_name = model_name
         self.timeout = timeout
         self.batch_size = batch_size
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.overlong = overlong
 
     def score(self, requests: list[LPRequest], certainty: bool = False) -> list[LPResult]:
         import httpx
@@ -275,6 +301,8 @@ class OpenAILogProbs:
         if certainty:
             return [LPResult(error="self-certainty needs full next-token distributions: use a local model")] * len(requests)
         url = self.base_url + "/completions"
+        if self.tokenizer is not None:
+            return self._score_ids(url, requests)
         out: list[LPResult] = []
         for j in range(0, len(requests), self.batch_size):
             chunk = requests[j : j + self.batch_size]
@@ -297,15 +325,60 @@ class OpenAILogProbs:
                 out.append(_from_echo(r, choice.get("logprobs") or {}))
         return out
 
+    def _score_ids(self, url: str, requests: list[LPRequest]) -> list[LPResult]:
+        """Token-id prompts: the log-probs at the body and target positions, by position."""
+        import httpx
+
+        out: list[LPResult | None] = [None] * len(requests)
+        prepared: dict[int, _Prepared] = {}
+        for i, r in enumerate(requests):
+            try:
+                prepared[i] = prepare_request(self.tokenizer, r, self.max_length, self.overlong)
+            except (OverlongError, ValueError) as exc:
+                out[i] = LPResult(error=str(exc))
+        order = list(prepared)
+        for j in range(0, len(order), self.batch_size):
+            chunk = order[j : j + self.batch_size]
+            ids = [list(prepared[i].prefix) + prepared[i].body + prepared[i].target for i in chunk]
+            body = {"model": self.model_name, "prompt": ids, "max_tokens": 1, "temperature": 0.0, "echo": True, "logprobs": 1}
+            try:
+                response = httpx.post(url, json=body, timeout=self.timeout)
+                response.raise_for_status()
+                choices = sorted(response.json()["choices"], key=lambda c: c.get("index", 0))
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                for i in chunk:
+                    out[i] = LPResult(error=f"log-prob server {url}: {type(exc).__name__}: {exc}")
+                continue
+            for i, choice in zip(chunk, choices):
+                p = prepared[i]
+                values = (choice.get("logprobs") or {}).get("token_logprobs") or []
+                start, nb, nt = len(p.prefix), len(p.body), len(p.target)
+                scored = values[start : start + nb + nt]
+                if len(scored) != nb + nt or any(v is None for v in scored):
+                    out[i] = LPResult(error=f"log-prob server {url} returned {len(values)} prompt log-probs for {start + nb + nt} tokens")
+                    continue
+                floats = [float(v) for v in scored]
+                out[i] = LPResult(floats[:nb], floats[nb:], p.offsets, None, p.reason)
+        return [r if r is not None else LPResult(error="log-prob server: no answer for this request") for r in out]
+
 
 def _from_echo(r: LPRequest, lp: dict[str, Any]) -> LPResult:
-    """Split an echoed prompt's token log-probs into body and target by character offset."""
+    """Split an echoed prompt's token log-probs into body and target by character offset.
+
+    >>> lp = {"text_offset": [0, 2, 7], "token_logprobs": [None, -1.0, -0.5], "tokens": ["Q:", " blue", " sky"]}
+    >>> res = _from_echo(LPRequest("Q:", " blu", "e sky"), lp)
+    >>> res.body_logprobs, res.target_logprobs, res.reason is not None
+    ([-1.0], [-0.5], True)
+    """
     offsets = lp.get("text_offset") or []
     values = lp.get("token_logprobs") or []
     tokens = lp.get("tokens") or []
     a, b, end = len(r.prefix), len(r.prefix) + len(r.body), len(r.prefix) + len(r.body) + len(r.target)
     res = LPResult()
     for off, value, tok in zip(offsets, values, tokens):
+        if off < b < off + len(tok) and b < end and res.reason is None:
+            res.reason = (f"server token {tok!r} runs from the text before the target into it: counted with the text"
+                          " before (give params.tokenizer to score the target's own tokens)")
         if off < a or off >= end:
             continue
         if value is None:
@@ -333,13 +406,16 @@ def logprob_service(
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
     timeout: float = 120.0,
+    tokenizer: str | None = None,
 ) -> LogProbBackend:
-    """The shared service for ``model`` (a local folder / .gguf file, or an OpenAI-compatible base URL)."""
-    key = (model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model)
+    """The shared service for ``model`` (a local folder / .gguf file, or an OpenAI-compatible base URL; with
+    ``tokenizer``, the served model's tokenizer folder, a server is sent token ids)."""
+    key = (model, device, dtype, batch_size, prefix_reuse, max_length, overlong, remote_model, tokenizer)
     with _SERVICES_LOCK:
         if key not in _SERVICES:
             if is_remote(model):
-                _SERVICES[key] = OpenAILogProbs(model, remote_model or "default", timeout, batch_size)
+                tok = load_tokenizer(tokenizer) if tokenizer else None
+                _SERVICES[key] = OpenAILogProbs(model, remote_model or "default", timeout, batch_size, tok, max_length, overlong)
             else:
                 loaded = load_model(model, "causal_lm", device, dtype)
                 _SERVICES[key] = TransformersLogProbs(loaded, batch_size, None, prefix_reuse, max_length, overlong)

@@ -13,8 +13,8 @@ HTTP (FastAPI + uvicorn on a free port, in a background thread). Each request's 
 - a ``dict``: returned verbatim as the JSON body;
 - for ``/classify``: a ``list`` of class-probability lists, one per ``input`` (sent as vLLM's ``data`` items).
 
-``/v1/completions`` follows the legacy API (and vLLM): a ``prompt`` list is answered prompt by prompt (the
-handler sees each prompt alone; choice ``index`` = prompt number * ``n`` + sample number), and ``echo: true``
+``/v1/completions`` follows the legacy API (and vLLM): a ``prompt`` list (of texts, or of token-id lists) is
+answered prompt by prompt (the handler sees each prompt alone; choice ``index`` = prompt number * ``n`` + sample number), and ``echo: true``
 returns the prompt in front of the text, with the prompt's tokens in ``logprobs`` (the first one's log-prob
 is ``null``: nothing precedes it). ``max_tokens: 0`` with ``echo`` returns the prompt alone.
 
@@ -289,7 +289,7 @@ def build_app(
             return refused
         n = int(body.get("n") or 1)
         prompts = None if chat else body.get("prompt")
-        if isinstance(prompts, list) and prompts and all(isinstance(p, str) for p in prompts):
+        if isinstance(prompts, list) and prompts and all(isinstance(p, (str, list)) for p in prompts):
             subs = [dict(body, prompt=p) for p in prompts]  # legacy completions: one answer per prompt
         else:
             subs = [body]
@@ -317,7 +317,10 @@ def build_app(
         texts: list[str] = []
         choices = []
         for sub, answers in groups:
-            prompt = sub.get("prompt") if isinstance(sub.get("prompt"), str) else ""
+            ids_prompt = isinstance(sub.get("prompt"), list)  # token ids: the echo is the scripted tokens' text
+            scripted = [rep.prompt_logprobs for _, _, rep in _flatten(answers) if rep and rep.prompt_logprobs]
+            prompt = (sub.get("prompt") if isinstance(sub.get("prompt"), str)
+                      else "".join(t for t, _ in scripted[0]) if ids_prompt and scripted else "")
             for text, top, rep in _flatten(answers):
                 if echo and body.get("max_tokens") == 0:
                     text = ""
