@@ -12,6 +12,7 @@ transformers = pytest.importorskip("transformers")
 from tests.conftest import minilm_dir  # noqa: E402
 
 PROMPT = "Human: How do I keep my tomato plants healthy through a hot and dry summer? Give me practical tips.\n\nAssistant:"
+SECOND = "Human: Write one sentence about the history of the printing press in Europe, please.\n\nAssistant:"
 COMPLETIONS = [
     " Water deeply in the morning.",
     " Mulch the soil, water at the base early in the day, and give them afternoon shade when it is very hot.",
@@ -85,8 +86,8 @@ def test_shared_prompt_scores_equal_whole_passes_and_run_the_prompt_once(
     from rewardsmith.models.rm_prefix import prefix_reuse_safe
 
     path = tiny["rm"] if which == "gpt2" else llama_rm
-    prompts = [PROMPT] * len(COMPLETIONS) + ["Another, unrelated prompt", "Another, unrelated prompt"]
-    comps = COMPLETIONS + ["ok", "sure thing"]
+    prompts = [PROMPT] * len(COMPLETIONS) + ["Another, unrelated prompt"] * 2 + [SECOND] * 2
+    comps = COMPLETIONS + ["ok", "sure thing", " Fine.", " I would rather not say, to be honest with you."]
     loaded = load_rm(RMSettings(model=path, device="cpu"))
     assert prefix_reuse_safe(loaded)
 
@@ -102,13 +103,13 @@ def test_shared_prompt_scores_equal_whole_passes_and_run_the_prompt_once(
         assert s.value == pytest.approx(d, abs=1e-4)
         assert w.value == pytest.approx(d, abs=1e-4)
     assert shared[0].value == pytest.approx(shared[2].value, abs=1e-6)
-    # the long prompt ran once for its five completions instead of five times
+    # each long prompt ran once (its five / two completions read it once; both prompts in one pass)
     tok = loaded.tokenizer
-    prompt_len = len(tok(PROMPT + "\n")["input_ids"])
-    assert whole_tokens - shared_tokens >= 3 * (prompt_len - 2)
-    # a pair is scored whole: a separate prefix pass would cost what it saves
-    pair = lambda reuse: reward_model(prompts[:2], comps[:2], [None, None], model=path, device="cpu", prefix_reuse=reuse)  # noqa: E731
-    assert _tokens_embedded(loaded, lambda: pair(True)) == _tokens_embedded(loaded, lambda: pair(False))
+    saved = 4 * (len(tok(PROMPT + "\n")["input_ids"]) - 2) + (len(tok(SECOND + "\n")["input_ids"]) - 2)
+    assert whole_tokens - shared_tokens >= 0.8 * saved  # (the count includes padding inside batches)
+    # a pair with a short prompt is scored whole: too little to share
+    short = lambda reuse: reward_model(prompts[5:7], comps[5:7], [None, None], model=path, device="cpu", prefix_reuse=reuse)  # noqa: E731
+    assert _tokens_embedded(loaded, lambda: short(True)) == _tokens_embedded(loaded, lambda: short(False))
 
 
 def test_bidirectional_model_is_never_scored_through_a_cache(tiny: dict[str, str], bert_rm: str) -> None:
