@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from typing import Any
 
 from rewardsmith.models.batching import length_buckets, padding_aware_batches
@@ -25,7 +26,7 @@ MIN_SHARED_TOKENS = 16
 #: (the prefixes of many groups run in one batched pass, so even a chosen/rejected pair gains).
 MIN_SAVED_TOKENS = 32
 
-_SAFE: dict[int, bool] = {}
+_SAFE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # per model object
 _SAFE_LOCK = threading.Lock()
 
 
@@ -97,7 +98,7 @@ def prefix_reuse_safe(loaded: LoadedModel) -> bool:
     """True when scoring through a shared-prefix cache reproduces whole-sequence scores for this model."""
     import torch
 
-    key = id(loaded.model)
+    key = loaded.model
     with _SAFE_LOCK:
         if key in _SAFE:
             return _SAFE[key]
