@@ -133,6 +133,16 @@ def test_local_sampler_matches_direct_generate(tiny: dict[str, str]) -> None:
     assert len(greedy.texts) == 3 and len(set(greedy.texts)) == 1
 
 
+def _until(condition: Any, seconds: float = 20.0) -> None:
+    """Wait for ``condition()`` (a state change in another thread), failing instead of hanging."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the other thread never got there"
+        time.sleep(0.01)
+
+
 def test_concurrent_callers_sample_a_shared_prefix_once() -> None:
     """mc_step_value and progress run side by side on one batch: a prefix one is sampling is waited for by
     the other, and a failure reaches both."""
@@ -162,8 +172,7 @@ def test_concurrent_callers_sample_a_shared_prefix_once() -> None:
     assert started.wait(10)
     second = threading.Thread(target=lambda: out.__setitem__("second", shared.sample(["b", "c"], 2)))
     second.start()
-    while shared.waited < 1 or len(calls) < 2:  # "b" is waited for; "c", which nobody was sampling, is sampled
-        threading.Event().wait(0.01)
+    _until(lambda: shared.waited >= 1 and len(calls) >= 2)  # "b" is waited for; "c", which nobody was sampling, is sampled
     release.set()
     first.join(10)
     second.join(10)
@@ -188,8 +197,7 @@ def test_concurrent_callers_sample_a_shared_prefix_once() -> None:
     assert started.wait(10)
     t2 = threading.Thread(target=lambda: errs.__setitem__("second", shared.sample(["boom"], 2)))
     t2.start()
-    while shared.waited < 2:  # the second caller found "boom" running
-        threading.Event().wait(0.01)
+    _until(lambda: shared.waited >= 2)  # the second caller found "boom" running
     release.set()
     t1.join(10)
     t2.join(10)
