@@ -69,29 +69,23 @@ def main() -> None:
         out = fn()
         return out, time.perf_counter() - w, time.process_time() - c
 
-    score_texts_local(loaded, texts[:64], batch_size=32, max_length=512, groups=prompts[:64])  # warm-up
-    fast, t_fast, c_fast = timed(lambda: score_texts_local(loaded, texts, batch_size=32, max_length=512, groups=prompts))
-    slow, t_slow, c_slow = timed(lambda: score_texts_local(loaded, texts, batch_size=1, max_length=512, bucketed=False))
-    plain, t_plain, c_plain = timed(lambda: score_texts_local(loaded, texts, batch_size=32, max_length=512, prefix_reuse=False))
-    diff = max(abs((a.value or 0) - (b.value or 0)) for a, b in zip(fast, slow))
-    rows.append((f"RM scoring, {len(texts)} hh-rlhf responses (chosen/rejected pairs), buckets + shared prompts (max abs diff {diff:.1e})",
-                 t_slow, t_fast, t_slow / t_fast, c_slow / c_fast))
-    rows.append(("RM scoring, same pairs, buckets only", t_slow, t_plain, t_slow / t_plain, c_slow / c_plain))
-    print(rows[-2:])
+    def rm_rows(what: str, row_prompts: list[str], row_texts: list[str]) -> None:
+        """Two rows: buckets + shared prompts, and buckets only, each against the one-at-a-time loop."""
+        fast, t_fast, c_fast = timed(lambda: score_texts_local(loaded, row_texts, batch_size=32, max_length=512, groups=row_prompts))
+        slow, t_slow, c_slow = timed(lambda: score_texts_local(loaded, row_texts, batch_size=1, max_length=512, bucketed=False))
+        plain, t_plain, c_plain = timed(lambda: score_texts_local(loaded, row_texts, batch_size=32, max_length=512, prefix_reuse=False))
+        diff = max(abs((a.value or 0) - (b.value or 0)) for a, b in zip(fast, slow))
+        rows.append((f"RM scoring, {what}, buckets + shared prompts (max abs diff {diff:.1e})", t_slow, t_fast, t_slow / t_fast, c_slow / c_fast))
+        rows.append(("RM scoring, same set, buckets only", t_slow, t_plain, t_slow / t_plain, c_slow / c_plain))
+        print(rows[-2:])
 
+    score_texts_local(loaded, texts[:64], batch_size=32, max_length=512, groups=prompts[:64])  # warm-up
+    rm_rows(f"{len(texts)} hh-rlhf responses (chosen/rejected pairs)", prompts, texts)
     # GRPO-shaped: each prompt with 8 responses (hh-rlhf responses of the next rows stand in for samples)
     pool = [r for p in pairs for r in (p.chosen, p.rejected)]
     g_prompts = [pairs[k].prompt for k in range(args.n // 8) for _ in range(8)]
     g_resps = [pool[(2 * k + j) % len(pool)] for k in range(args.n // 8) for j in range(8)]
-    g_texts = rm_texts(loaded.tokenizer, g_prompts, g_resps, None, "auto")
-    g_fast, t_gf, c_gf = timed(lambda: score_texts_local(loaded, g_texts, batch_size=32, max_length=512, groups=g_prompts))
-    g_slow, t_gs, c_gs = timed(lambda: score_texts_local(loaded, g_texts, batch_size=1, max_length=512, bucketed=False))
-    g_plain, t_gp, c_gp = timed(lambda: score_texts_local(loaded, g_texts, batch_size=32, max_length=512, prefix_reuse=False))
-    diff = max(abs((a.value or 0) - (b.value or 0)) for a, b in zip(g_fast, g_slow))
-    rows.append((f"RM scoring, {args.n // 8} hh-rlhf prompts x 8 responses, buckets + shared prompts (max abs diff {diff:.1e})",
-                 t_gs, t_gf, t_gs / t_gf, c_gs / c_gf))
-    rows.append(("RM scoring, same 8-per-prompt set, buckets only", t_gs, t_gp, t_gs / t_gp, c_gs / c_gp))
-    print(rows[-2:])
+    rm_rows(f"{args.n // 8} hh-rlhf prompts x 8 responses", g_prompts, rm_texts(loaded.tokenizer, g_prompts, g_resps, None, "auto"))
 
     # How much of the one-at-a-time loop is per-call overhead (the most batching alone could save)?
     import torch as _t
@@ -104,7 +98,7 @@ def main() -> None:
         for _ in range(50):
             loaded.model(input_ids=one)
         per_call = (time.perf_counter() - w) / 50
-    overhead_share = min(1.0, per_call * len(texts) / t_slow)
+    overhead_share = min(1.0, per_call * len(texts) / rows[0][1])  # against the pairs' one-at-a-time loop
 
     lm = load_model(str(tmp / "lm"), "causal_lm", "cpu")
     reqs = []

@@ -182,3 +182,14 @@ def test_remote_logprobs_with_tokenizer_score_the_local_tokens(bpe_lm: str) -> N
     assert remote.status.value == "ok" and remote.reason is None
     assert remote.components["tokens"] == local.components["tokens"] == len(target)
     assert remote.value == pytest.approx(local.value, abs=1e-4)
+
+
+def test_remote_logprobs_wrong_choice_count_is_an_error_for_every_request() -> None:
+    """A server that answers fewer prompts than it was sent: each request gets an error, none a shifted score."""
+    from rewardsmith.models.logprobs import LPRequest, OpenAILogProbs
+
+    one = {"object": "text_completion", "choices": [{"index": 0, "text": "x", "logprobs": {
+        "tokens": ["a", "b"], "token_logprobs": [None, -1.0], "text_offset": [0, 1], "top_logprobs": [None, None]}}]}
+    with ScriptedOpenAI(lambda req: one) as srv:
+        got = OpenAILogProbs(srv.base_url).score([LPRequest("a", "", "b"), LPRequest("c", "", "d")])
+    assert [r.error is not None and "returned 1 choices for 2 prompts" in r.error for r in got] == [True, True]

@@ -14,6 +14,7 @@ sends the joined text to an OpenAI-compatible ``/completions`` endpoint with ``e
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -254,14 +255,18 @@ class TransformersLogProbs:
                 results[i] = self._finish(prepared[i], logps, pred, certainty)
 
 
+@functools.lru_cache(maxsize=None)
+def _takes_logits_to_keep(cls: type) -> bool:
+    import inspect
+
+    return "logits_to_keep" in inspect.signature(cls.forward).parameters
+
+
 def _last_logits_only(model: Any) -> dict[str, int]:
     """``{"logits_to_keep": 1}`` where the model's forward takes it: the prefix pass needs only the logits of
     its last position, and the LM head over every prompt position would otherwise cost more than the body
     (vocab x hidden per token)."""
-    import inspect
-
-    params = inspect.signature(model.forward).parameters
-    return {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+    return {"logits_to_keep": 1} if _takes_logits_to_keep(type(model)) else {}
 
 
 class OpenAILogProbs:
@@ -296,39 +301,38 @@ class OpenAILogProbs:
         self.overlong = overlong
 
     def score(self, requests: list[LPRequest], certainty: bool = False) -> list[LPResult]:
-        import httpx
-
         if certainty:
             return [LPResult(error="self-certainty needs full next-token distributions: use a local model")] * len(requests)
-        url = self.base_url + "/completions"
         if self.tokenizer is not None:
-            return self._score_ids(url, requests)
+            return self._score_ids(requests)
         out: list[LPResult] = []
         for j in range(0, len(requests), self.batch_size):
             chunk = requests[j : j + self.batch_size]
-            body = {
-                "model": self.model_name,
-                "prompt": [r.prefix + r.body + r.target for r in chunk],
-                "max_tokens": 1,
-                "temperature": 0.0,
-                "echo": True,
-                "logprobs": 1,
-            }
-            try:
-                response = httpx.post(url, json=body, timeout=self.timeout)
-                response.raise_for_status()
-                choices = sorted(response.json()["choices"], key=lambda c: c.get("index", 0))
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
-                out.extend([LPResult(error=f"log-prob server {url}: {type(exc).__name__}: {exc}")] * len(chunk))
-                continue
-            for r, choice in zip(chunk, choices):
-                out.append(_from_echo(r, choice.get("logprobs") or {}))
+            blocks = self._echo([r.prefix + r.body + r.target for r in chunk])
+            if isinstance(blocks, str):
+                out.extend([LPResult(error=blocks)] * len(chunk))
+            else:
+                out.extend(_from_echo(r, lp) for r, lp in zip(chunk, blocks))
         return out
 
-    def _score_ids(self, url: str, requests: list[LPRequest]) -> list[LPResult]:
-        """Token-id prompts: the log-probs at the body and target positions, by position."""
+    def _echo(self, prompts: list[str] | list[list[int]]) -> list[dict[str, Any]] | str:
+        """The echoed prompt log-prob block of each prompt (texts or token ids), in order; or an error."""
         import httpx
 
+        url = self.base_url + "/completions"
+        body = {"model": self.model_name, "prompt": prompts, "max_tokens": 1, "temperature": 0.0, "echo": True, "logprobs": 1}
+        try:
+            response = httpx.post(url, json=body, timeout=self.timeout)
+            response.raise_for_status()
+            choices = sorted(response.json()["choices"], key=lambda c: c.get("index", 0))
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            return f"log-prob server {url}: {type(exc).__name__}: {exc}"
+        if len(choices) != len(prompts):
+            return f"log-prob server {url} returned {len(choices)} choices for {len(prompts)} prompts"
+        return [c.get("logprobs") or {} for c in choices]
+
+    def _score_ids(self, requests: list[LPRequest]) -> list[LPResult]:
+        """Token-id prompts: the log-probs at the body and target positions, by position."""
         out: list[LPResult | None] = [None] * len(requests)
         prepared: dict[int, _Prepared] = {}
         for i, r in enumerate(requests):
@@ -339,27 +343,21 @@ class OpenAILogProbs:
         order = list(prepared)
         for j in range(0, len(order), self.batch_size):
             chunk = order[j : j + self.batch_size]
-            ids = [list(prepared[i].prefix) + prepared[i].body + prepared[i].target for i in chunk]
-            body = {"model": self.model_name, "prompt": ids, "max_tokens": 1, "temperature": 0.0, "echo": True, "logprobs": 1}
-            try:
-                response = httpx.post(url, json=body, timeout=self.timeout)
-                response.raise_for_status()
-                choices = sorted(response.json()["choices"], key=lambda c: c.get("index", 0))
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
-                for i in chunk:
-                    out[i] = LPResult(error=f"log-prob server {url}: {type(exc).__name__}: {exc}")
-                continue
-            for i, choice in zip(chunk, choices):
-                p = prepared[i]
-                values = (choice.get("logprobs") or {}).get("token_logprobs") or []
-                start, nb, nt = len(p.prefix), len(p.body), len(p.target)
-                scored = values[start : start + nb + nt]
-                if len(scored) != nb + nt or any(v is None for v in scored):
-                    out[i] = LPResult(error=f"log-prob server {url} returned {len(values)} prompt log-probs for {start + nb + nt} tokens")
-                    continue
-                floats = [float(v) for v in scored]
-                out[i] = LPResult(floats[:nb], floats[nb:], p.offsets, None, p.reason)
-        return [r if r is not None else LPResult(error="log-prob server: no answer for this request") for r in out]
+            blocks = self._echo([list(prepared[i].prefix) + prepared[i].body + prepared[i].target for i in chunk])
+            for n, i in enumerate(chunk):
+                out[i] = LPResult(error=blocks) if isinstance(blocks, str) else _by_position(prepared[i], blocks[n])
+        return [r if r is not None else LPResult(error="internal: not scored") for r in out]
+
+
+def _by_position(p: _Prepared, lp: dict[str, Any]) -> LPResult:
+    """Body and target log-probs of a token-id prompt, read at their positions."""
+    values = lp.get("token_logprobs") or []
+    start, nb, nt = len(p.prefix), len(p.body), len(p.target)
+    scored = values[start : start + nb + nt]
+    if len(scored) != nb + nt or any(v is None for v in scored):
+        return LPResult(error=f"log-prob server returned {len(values)} prompt log-probs for {start + nb + nt} tokens")
+    floats = [float(v) for v in scored]
+    return LPResult(floats[:nb], floats[nb:], p.offsets, None, p.reason)
 
 
 def _from_echo(r: LPRequest, lp: dict[str, Any]) -> LPResult:
