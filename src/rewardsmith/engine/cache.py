@@ -1,4 +1,6 @@
-"""A content-addressed result cache in SQLite. Only ok and abstain results are kept: errors are retried."""
+"""A content-addressed result cache in SQLite. Only ok and abstain results are kept: errors are retried, and
+so are results marked ``info["no_cache"]`` (an outcome that depended on timing, e.g. a sandbox wall limit
+that other load on the machine may have caused)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ def default_cache_path() -> Path:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rewardsmith"
     )
     return Path(root) / "cache.sqlite"
+
+
+def cacheable(result: RewardResult) -> bool:
+    """Worth keeping: not an error, not marked ``no_cache``."""
+    return result.status is not Status.ERROR and not result.info.get("no_cache")
 
 
 class Cache:
@@ -60,7 +67,7 @@ class Cache:
         rows = [
             (k, orjson.dumps(r.to_fields(), option=orjson.OPT_SERIALIZE_NUMPY, default=str))
             for k, r in results.items()
-            if r.status is not Status.ERROR
+            if cacheable(r)
         ]
         if not rows:
             return

@@ -21,7 +21,7 @@ from rewardsmith.compose.combine import COMBINERS, minimum, product, weighted_su
 from rewardsmith.compose.normalize import group_normalize
 from rewardsmith.compose.schedules import value_at
 from rewardsmith.compose.transforms import BatchContext, apply_transform, needs_reference_completion
-from rewardsmith.engine.cache import Cache
+from rewardsmith.engine.cache import Cache, cacheable
 from rewardsmith.engine.keys import dedupe_key, reward_identity, task_key
 from rewardsmith.engine.pool import Task, WorkerPool, run_task
 from rewardsmith.registry import BoundReward, call_result, many_results, to_result
@@ -613,7 +613,7 @@ def _bundle(results: list[RewardResult]) -> RewardResult:
 
 
 def _bundle_ok(results: list[RewardResult]) -> bool:
-    return all(r.status is not Status.ERROR for r in results)
+    return all(cacheable(r) for r in results)
 
 
 def _unbundle(result: RewardResult, n: int) -> list[RewardResult]:

@@ -4,9 +4,18 @@ Reference shapes (one per row):
 
 - ``{"tests": str, "entry_point"?: str, "prefix"?: str}`` — assert-style (HumanEval / MBPP). ``prefix`` is
   prepended to the code (HumanEval's prompt); with ``entry_point`` the ``check(candidate)`` body is run
-  statement by statement against it, so every assert is its own test.
+  statement by statement against it, so every assert is its own test. The tests run in the sandbox
+  worker's trusted judge, never in the program's interpreter: each call of the candidate is made in the
+  sandboxed program and only plain data comes back (``rewardsmith.trusted``; ``info.verdict_mode`` is
+  "trusted-calls").
 - ``{"cases": [{"input": str, "output": str}, ...]}`` — stdin/stdout cases (APPS / CodeContests): one
-  sandboxed run per case, stdout compared after trimming, token by token with float tolerance.
+  sandboxed run per case, stdout (text) compared on the host after trimming, token by token with float
+  tolerance (``info.verdict_mode`` is "host-compared").
+
+Honest zeros: whatever the program does to itself (crash, exit, hang, limits, killing its own processes,
+filling its scratch) is ``ok`` with a value and a reason; ``error`` is only for the sandbox's own
+failures. Results whose outcome depends on timing (a wall limit or a test's timeout, which other load on
+the machine can cause) carry ``info.no_cache`` and are not cached.
 
 Executor "thread": the sandbox enforces its own hard limits (CPU, wall, memory, processes, output) and
 keeps warm workers in this process, so the engine only needs a thread that waits; a process executor
@@ -17,20 +26,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rewardsmith.execution.fences import extract_code
 from rewardsmith.execution.output_match import outputs_match
-from rewardsmith.execution.test_driver import TestPlan, TestsError, assert_request, plan_tests, read_report
+from rewardsmith.execution.test_driver import TestPlan, TestsError, assert_request, plan_tests, read_verdict
 from rewardsmith.execution.verpo import verpo_rewards
 from rewardsmith.registry import reward
 from rewardsmith.sandbox import Limits, Request, RunResult, get_sandbox
 from rewardsmith.types import RewardResult
 
 Mode = Literal["pass_rate", "all_pass", "verpo"]
-BackendName = Literal["auto", "bwrap", "subprocess"]
+BackendName = Literal["auto", "bwrap", "unsafe-subprocess"]
+#: Limits whose hit may come from other load on the machine, not only from the program.
+TIMING_LIMITS = frozenset({"wall"})
 
 
 @dataclass(slots=True)
@@ -40,7 +50,6 @@ class _Job:
     kind: Literal["asserts", "cases", "done"]
     requests: list[Request] = field(default_factory=list)
     plan: TestPlan | None = None
-    nonce: str = ""
     expected: list[str] = field(default_factory=list)
     suite_key: str = ""
     result: RewardResult | None = None
@@ -83,12 +92,11 @@ def _prepare(completion: str, reference: Any, fence_language: str, limits: Limit
     suite_key = hashlib.blake2b(json.dumps(ref, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
     if "tests" in ref:
         try:
-            plan = plan_tests(ref["tests"], ref.get("entry_point"))
+            plan = plan_tests(ref["tests"], ref.get("entry_point"), prefix=prefix or None)
         except TestsError as exc:
             return _Job("done", result=RewardResult.abstain(f"code_tests: {exc}"))
-        nonce = secrets.token_hex(8)
-        request = assert_request(program, plan, test_timeout_s, nonce, limits)
-        return _Job("asserts", [request], plan=plan, nonce=nonce, suite_key=suite_key)
+        request = assert_request(program, plan, test_timeout_s, limits)
+        return _Job("asserts", [request], plan=plan, suite_key=suite_key)
     cases = ref["cases"]
     reqs = [Request(source=program, stdin=_as_text(c["input"]), limits=limits) for c in cases]
     return _Job("cases", reqs, expected=[_as_text(c["output"]) for c in cases], suite_key=suite_key)
@@ -103,18 +111,25 @@ def _read(job: _Job, runs: list[RunResult], float_tol: float) -> tuple[list[bool
     if job.kind == "asserts":
         assert job.plan is not None
         run = runs[0]
-        outcome = read_report(run.report, job.plan, job.nonce)
-        if run.limit is not None:
-            info["limit"] = run.limit
+        outcome = read_verdict(run, job.plan)
+        if outcome.tests_error:  # the trusted tests did not run in the judge: not the program's doing
+            return RewardResult.abstain(f"code_tests: the tests do not run: {outcome.tests_error}")
+        info["verdict_mode"] = outcome.mode
+        info["calls"] = outcome.calls
+        if outcome.limit is not None:
+            info["limit"] = outcome.limit
         if outcome.program_error:
             info["program_error"] = outcome.program_error
+            info["stderr_tail"] = run.tail("stderr", 300)
+        if outcome.restarts:
+            info["restarts"] = outcome.restarts
         failures = [(i, e) for i, e in enumerate(outcome.errors) if e is not None]
         if failures:
             info["failures"] = [f"test {i}: {e}" for i, e in failures[:5]]
-        if not outcome.finished and run.limit is None and not outcome.program_error:
-            info["ended"] = run.reason
-            info["stderr_tail"] = run.tail("stderr", 300)
+        if outcome.limit in TIMING_LIMITS or any(e == "timeout" for _, e in failures):
+            info["no_cache"] = True
         return outcome.passed, info
+    info["verdict_mode"] = "host-compared"
     passed = []
     failures = []
     for i, (run, want) in enumerate(zip(runs, job.expected)):
@@ -125,6 +140,8 @@ def _read(job: _Job, runs: list[RunResult], float_tol: float) -> tuple[list[bool
     limits = sorted({r.limit for r in runs if r.limit})
     if limits:
         info["limit"] = ",".join(limits)
+    if TIMING_LIMITS.intersection(limits):
+        info["no_cache"] = True
     if failures:
         info["failures"] = failures
     return passed, info

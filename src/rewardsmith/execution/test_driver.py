@@ -1,10 +1,15 @@
-"""Assert-style tests (HumanEval / MBPP shape) split into units, and the driver program that runs them.
+"""Assert-style tests (HumanEval / MBPP shape): the host's plan of them, and reading the judge's verdict.
 
-The host parses the tests (never runs them) and cuts them into statements: with an ``entry_point`` and
-a ``def check(candidate)``, the statements of ``check``'s body; otherwise the top-level statements. A
-statement that contains an ``assert`` is a test; the others are setup. The driver (``run_asserts`` in
-the sandbox worker) executes the program, then the tests module, binds ``candidate`` to the entry point
-and runs the statements one by one with a per-test alarm, writing one JSON line per test to fd 3.
+The host parses the tests (never runs them) and cuts them into statements: with an ``entry_point`` and a
+``def check(candidate)``, the statements of ``check``'s body; otherwise the top-level statements. A
+statement that contains an ``assert`` is a test; the others are setup. The plan travels to the sandbox
+worker, whose trusted judge (``rewardsmith.trusted.assert_judge``) runs the statements in its own
+interpreter and makes only the candidate's calls in the sandboxed program: the verdict never depends on
+the program's cooperation (``info.verdict_mode = "trusted-calls"``).
+
+The prompt prefix (HumanEval's ``prompt``) is trusted text: when the tests use a helper it defines
+(``poly``, ``encode_cyclic``), the judge runs the prefix itself and uses its helper, not the program's
+copy; functions the prefix only declares (a docstring, ``pass``) and the entry point are the program's.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
-import json
 import marshal
 from dataclasses import dataclass
+from typing import Any
 
-from rewardsmith.sandbox import Limits, Request
+from rewardsmith.sandbox import Limits, Request, RunResult
+from rewardsmith.trusted.assert_judge import VERDICT_MODE
+
 
 class TestsError(ValueError):
     """The tests themselves cannot be used (not the policy's fault: the reward abstains)."""
@@ -24,15 +31,17 @@ class TestsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TestPlan:
-    """What the driver runs: the tests module, the units (kind, source) and the name bound to the entry point.
-    Immutable: one plan is shared by every sample with the same tests (``plan_tests`` is cached)."""
+    """What the judge runs. Immutable: one plan is shared by every sample with the same tests and prefix."""
 
-    module: str
+    module: str | None
     units: tuple[tuple[str, str], ...]
     bind: str
     entry_point: str | None
-    #: ``marshal`` of (module code or None, unit codes), compiled once here (the tests are trusted data)
-    #: so that no sandboxed run compiles them again; None when they do not compile (the run reports it).
+    prefix: str | None = None
+    stubs: tuple[str, ...] = ()
+    is_async: bool = False
+    #: ``marshal`` of the code objects, compiled once here (the tests are trusted data) so that no
+    #: sandboxed run compiles them again; None when they do not compile (the worker compiles the texts).
     compiled: bytes | None = None
 
     @property
@@ -53,22 +62,68 @@ def _is_check_call(node: ast.stmt, name: str) -> bool:
     )
 
 
-def _compiled(module: str, units: tuple[tuple[str, str], ...]) -> bytes | None:
-    """The driver's code objects, with the file names it would give them."""
+def _is_stub(node: ast.stmt) -> bool:
+    """A function the prefix only declares: its body is a docstring, ``pass`` or ``...``."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return all(
+        isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in node.body
+    )
+
+
+def _defined(nodes: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _prefix_part(prefix: str | None, tests: ast.Module, entry_point: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """(the prefix to run in the judge, or None when the tests use nothing it defines; its stub names)."""
+    if not prefix:
+        return None, ()
     try:
-        module_code = compile(module, "tests.py", "exec") if module else None
-        return marshal.dumps((module_code, tuple(compile(src, f"test_{i}.py", "exec") for i, (_, src) in enumerate(units))))
+        tree = ast.parse(prefix)
+    except SyntaxError:
+        return None, ()
+    stubs = {n.name for n in tree.body if _is_stub(n)} | ({entry_point} if entry_point else set())
+    used = {n.id for n in ast.walk(tests) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if not (used & (_defined(tree.body) - stubs)):
+        return None, ()
+    return prefix, tuple(sorted(stubs))
+
+
+def _compiled(plan: TestPlan) -> bytes | None:
+    """The judge's code objects, with the file names it would give them."""
+    mode = "eval" if plan.is_async else "exec"
+    try:
+        return marshal.dumps(
+            {
+                "module": compile(plan.module, "tests.py", "exec") if plan.module else None,
+                "prefix": compile(plan.prefix, "prompt.py", "exec") if plan.prefix else None,
+                "units": [(kind, compile(src, f"test_{i}.py", mode)) for i, (kind, src) in enumerate(plan.units)],
+            }
+        )
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
 
 
-def _plan(module: str, units: list[tuple[str, str]], bind: str, entry_point: str | None) -> TestPlan:
-    frozen = tuple(units)
-    return TestPlan(module=module, units=frozen, bind=bind, entry_point=entry_point, compiled=_compiled(module, frozen))
+def _plan(module: str | None, units: list[tuple[str, str]], bind: str, entry_point: str | None,
+          prefix: tuple[str | None, tuple[str, ...]], is_async: bool = False) -> TestPlan:
+    plan = TestPlan(module=module or None, units=tuple(units), bind=bind, entry_point=entry_point,
+                    prefix=prefix[0], stubs=prefix[1], is_async=is_async)
+    object.__setattr__(plan, "compiled", _compiled(plan))
+    return plan
 
 
 @functools.lru_cache(maxsize=1024)
-def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "check") -> TestPlan:
+def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "check", prefix: str | None = None) -> TestPlan:
     """Cut ``tests`` into units (cached: a group's samples share their tests, and parsing costs ~1 ms).
 
     >>> p = plan_tests("def check(candidate):\\n    x = 2\\n    assert candidate(x) == 4\\n    assert candidate(0) == 0\\n", "f")
@@ -76,11 +131,14 @@ def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "ch
     (['setup', 'test', 'test'], 'candidate')
     >>> len(plan_tests("assert f(1) == 2\\nassert f(2) == 3").test_indices)
     2
+    >>> plan_tests("def check(c):\\n    assert c(h(1)) == 1\\n", "f", prefix="def h(x):\\n    return x\\ndef f(y):\\n    '''doc'''\\n").stubs
+    ('f',)
     """
     try:
         tree = ast.parse(tests)
     except SyntaxError as exc:
         raise TestsError(f"tests do not parse: {exc}") from None
+    pre = _prefix_part(prefix, tree, entry_point)
     check = next(
         (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == check_name), None
     )
@@ -99,31 +157,30 @@ def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "ch
             module = ast.unparse(ast.Module(body=[*module_nodes, check], type_ignores=[]))
         if not any(kind == "test" for kind, _ in units):
             raise TestsError("the check function has no assert")
-        return _plan(module, units, bind, entry_point)
+        return _plan(module, units, bind, entry_point, pre)
+    if entry_point is not None and isinstance(check, ast.AsyncFunctionDef):  # an async check: awaited whole
+        module = ast.unparse(ast.Module(body=[n for n in tree.body if not _is_check_call(n, check_name)], type_ignores=[]))
+        return _plan(module, [("test", f"{check_name}({entry_point})")], "candidate", entry_point, pre, is_async=True)
     units = [("test" if _has_assert(n) else "setup", ast.unparse(n)) for n in tree.body]
-    if entry_point is not None and check is not None:  # e.g. an async check: call it whole
-        units = [("setup", ast.unparse(n)) for n in tree.body] + [("test", f"{check_name}({entry_point})")]
     if not any(kind == "test" for kind, _ in units):
         raise TestsError("the tests contain no assert")
-    return _plan("", units, "candidate", None)
+    return _plan(None, units, "candidate", entry_point, pre)
 
 
-def assert_request(program: str, plan: TestPlan, test_timeout_s: float, nonce: str, limits: Limits) -> Request:
-    """The sandbox request for one candidate: the worker's built-in "asserts" driver (already compiled in
-    the warm interpreter; the texts travel as data, nothing is pasted into code). The tests also travel
-    compiled (``magic`` says for which interpreter: a worker on another Python compiles the sources).
-
-    Report lines carry ``nonce``: lines the candidate writes to the report fd itself are ignored (this
-    raises the bar; a candidate that digs the nonce out of the driver's frame can still forge them).
-    """
-    args = {
+def assert_request(program: str, plan: TestPlan, test_timeout_s: float, limits: Limits) -> Request:
+    """The sandbox request for one candidate: the worker's trusted judge with the plan (texts and, for a
+    worker on this interpreter, code objects: ``magic`` says which) and the program, which the worker
+    hands to the sandboxed process that serves the candidate's calls. The tests never reach that process."""
+    args: dict[str, Any] = {
         "program": program,
         "module": plan.module,
         "units": plan.units,
+        "prefix": plan.prefix,
+        "stubs": plan.stubs,
         "bind": plan.bind,
         "entry_point": plan.entry_point,
+        "is_async": plan.is_async,
         "timeout": float(test_timeout_s),
-        "nonce": nonce,
         "compiled": plan.compiled,
         "magic": importlib.util.MAGIC_NUMBER,
     }
@@ -132,35 +189,35 @@ def assert_request(program: str, plan: TestPlan, test_timeout_s: float, nonce: s
 
 @dataclass(slots=True)
 class TestOutcome:
-    """Per-test pass/fail (``None``: never ran) and why the program failed before the tests, if it did."""
+    """Per-test pass/fail, why they failed, and what went wrong before the tests, if anything."""
 
     passed: list[bool]
     errors: list[str | None]
     program_error: str | None
-    finished: bool
+    tests_error: str | None
+    limit: str | None
+    mode: str
+    restarts: int = 0
+    calls: int = 0
 
 
-def read_report(report: str, plan: TestPlan, nonce: str) -> TestOutcome:
-    """Per-test results from the driver's report lines; tests without a line failed (never ran)."""
-    by_unit: dict[int, tuple[bool, str | None]] = {}
-    program_error = None
-    finished = False
-    for line in report.splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(item, dict) or item.get("n") != nonce:
-            continue
-        if "program_error" in item:
-            program_error = str(item["program_error"])
-        elif item.get("done") is True:
-            finished = True
-        elif isinstance(item.get("unit"), int):
-            by_unit.setdefault(item["unit"], (item.get("ok") is True, item.get("error")))
+def read_verdict(run: RunResult, plan: TestPlan) -> TestOutcome:
+    """Per-test results from the trusted judge's verdict (tests without a result never ran: failed)."""
+    judged = run.judged or {}
+    results = judged.get("units") or []
     passed, errors = [], []
     for i in plan.test_indices:
-        ok, err = by_unit.get(i, (False, "did not run"))
+        got = results[i] if i < len(results) else None
+        ok = bool(got and got[0] is True)
         passed.append(ok)
-        errors.append(None if ok else err)
-    return TestOutcome(passed=passed, errors=errors, program_error=program_error, finished=finished)
+        errors.append(None if ok else (str(got[1]) if got else "did not run"))
+    return TestOutcome(
+        passed=passed,
+        errors=errors,
+        program_error=judged.get("program_error"),
+        tests_error=judged.get("tests_error"),
+        limit=judged.get("limit") or run.limit,
+        mode=str(judged.get("mode") or VERDICT_MODE),
+        restarts=int(judged.get("restarts") or 0),
+        calls=int(judged.get("calls") or 0),
+    )

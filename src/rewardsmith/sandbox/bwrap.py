@@ -1,32 +1,67 @@
 """Find a usable bubblewrap and build the command line of one sandboxed worker.
 
 The sandbox root is minimal and read-only: /usr (and the /bin, /lib, /sbin links), /etc, the Python
-interpreter's prefix and the virtual environment, nothing else of the host (no home, no /work, no data
-sets). It gets a fresh /dev and /proc, a private size-capped tmpfs as scratch, and its own network, PID,
-IPC and UTS namespaces (no network at all: the loopback inside is not the host's).
+interpreter's prefix and the virtual environment, the worker's own modules (a staged copy, see
+``staged_modules``), nothing else of the host (no home, no /work, no data sets). It gets a fresh /dev and
+/proc, and its own network, PID, IPC and UTS namespaces (no network at all: the loopback inside is not
+the host's); without root, its own user namespace too. bubblewrap starts with an environment of PATH
+only, so no variable of the host (tokens, keys) exists anywhere in the sandbox, not even in its pid 1.
+
+Inside, the worker builds a further level for the programs themselves (``zygote.py``).
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger("rewardsmith.sandbox")
 
-WORKER_IN_SANDBOX = "/opt/rewardsmith/worker_main.py"
+#: Where the staged worker modules appear inside the sandbox.
+MODULES_IN_SANDBOX = "/opt/rewardsmith"
+WORKER_IN_SANDBOX = f"{MODULES_IN_SANDBOX}/rewardsmith/sandbox/worker_main.py"
 SCRATCH = "/scratch"  # not /tmp: the host venv or checkout may live under /tmp and must stay visible
-#: Capabilities the worker keeps when bwrap runs as root (the programs it forks drop them all).
-WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
+CGROUP_IN_SANDBOX = "/run/rewardsmith-cgroup"
+#: Capabilities the worker keeps (as root: over the host; otherwise only inside bubblewrap's user
+#: namespace): to build the programs' namespaces and mounts, write their id maps, kill them. Programs
+#: never have any.
+WORKER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL")
+#: The worker's modules: what runs in the sandbox worker (never program code) and the judge it uses.
+WORKER_MODULES = {
+    "sandbox": ("worker_main.py", "zygote.py", "linux.py", "program_side.py"),
+    "trusted": ("plain.py", "assert_judge.py"),
+}
+#: The environment bubblewrap itself is started with.
+HOST_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
 
 
-def worker_script() -> Path:
-    return Path(__file__).with_name("worker_main.py")
+@functools.lru_cache(maxsize=1)
+def staged_modules() -> str:
+    """A private copy of the worker's modules as a package tree whose ``__init__`` files are empty (the
+    real ones import the host side). Made once per process, removed at exit; bound read-only in the sandbox."""
+    root = tempfile.mkdtemp(prefix="rewardsmith-worker-")
+    atexit.register(shutil.rmtree, root, True)
+    package = Path(__file__).resolve().parents[1]
+    top = Path(root) / "rewardsmith"
+    top.mkdir()
+    (top / "__init__.py").write_text("")
+    for sub, names in WORKER_MODULES.items():
+        (top / sub).mkdir()
+        (top / sub / "__init__.py").write_text("")
+        for name in names:
+            shutil.copyfile(package / sub / name, top / sub / name)
+    for path in [Path(root), *Path(root).rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return root
 
 
 def bwrap_candidates() -> list[str]:
@@ -63,14 +98,28 @@ def find_bwrap() -> tuple[str | None, str]:
 
 
 def probe(path: str) -> tuple[bool, str]:
-    """Run ``true`` in a sandbox with the real options; (usable, error message)."""
-    argv = sandbox_argv(path, ["/bin/true"], scratch_mb=1)
+    """Start a real worker with the real options and have it run one program; (usable, error message)."""
+    from rewardsmith.sandbox.uids import PROBE_UID
+
+    uid = PROBE_UID if os.geteuid() == 0 else None
+    argv = worker_argv(path, sys.executable, 0, 1, None, uid=uid) + ["--probe"]
     try:
-        proc = subprocess.run(argv, capture_output=True, timeout=20)
+        proc = subprocess.run(argv, capture_output=True, timeout=60, env=HOST_ENV)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"{type(exc).__name__}: {exc}"
-    if proc.returncode != 0:
-        return False, proc.stderr.decode(errors="replace").strip()[-300:] or f"exit {proc.returncode}"
+    answers = []
+    data = proc.stdout
+    while len(data) >= 4:
+        n = int.from_bytes(data[:4], "big")
+        answers.append(data[4 : 4 + n])
+        data = data[4 + n :]
+    try:
+        ran = json.loads(answers[1]) if len(answers) > 1 else {}
+    except ValueError:
+        ran = {}
+    if ran.get("stdout") != "42\n":
+        err = proc.stderr.decode(errors="replace").strip()[-400:]
+        return False, err or (answers[0][:300].decode(errors="replace") if answers else f"exit {proc.returncode}")
     return True, ""
 
 
@@ -81,11 +130,17 @@ def _python_roots() -> list[str]:
 
 
 def sandbox_argv(
-    bwrap: str, command: list[str], scratch_mb: int = 64, extra_ro: list[str] | None = None, worker_caps: bool = True
+    bwrap: str,
+    command: list[str],
+    scratch_mb: int = 64,
+    extra_ro: list[str] | None = None,
+    worker_caps: bool = True,
+    cgroup: str | None = None,
 ) -> list[str]:
     """bwrap options + ``command``: minimal read-only root, fresh /dev /proc, private scratch, namespaces;
-    ``extra_ro``: host files or folders visible read-only at their own (resolved) path. As root, the
-    command keeps only ``WORKER_CAPS`` (``worker_caps``) or no capability at all."""
+    ``extra_ro``: host files or folders visible read-only at their own (resolved) path; ``cgroup``: a
+    cgroup folder the worker may write (bound at ``CGROUP_IN_SANDBOX``). The command keeps
+    ``WORKER_CAPS`` (``worker_caps``) or no capability at all."""
     argv = [bwrap, "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
         path = f"/{name}"
@@ -103,32 +158,50 @@ def sandbox_argv(
                 argv += ["--perms", "0755", "--dir", top]
                 made.add(top)
         argv += ["--ro-bind", root, root]
-    argv += ["--ro-bind", str(worker_script()), WORKER_IN_SANDBOX]
+    argv += ["--ro-bind", staged_modules(), MODULES_IN_SANDBOX]
     argv += ["--dev", "/dev", "--proc", "/proc"]
-    # scratch: writable by the worker only (as root, programs write only inside their own run dir)
-    argv += ["--size", str(scratch_mb << 20), "--perms", "0755" if os.geteuid() == 0 else "0700", "--tmpfs", SCRATCH]
+    argv += ["--size", str(scratch_mb << 20), "--perms", "0700", "--tmpfs", SCRATCH]
     for path in extra_ro or []:
         real = os.path.realpath(path)
         argv += ["--ro-bind", real, real]
+    if cgroup is not None:
+        argv += ["--bind", cgroup, CGROUP_IN_SANDBOX]
     argv += ["--remount-ro", "/"]
+    if os.geteuid() != 0:
+        argv += ["--unshare-user"]
     argv += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     argv += ["--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv"]
-    argv += ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", SCRATCH, "--chdir", SCRATCH]
-    if os.geteuid() == 0:
-        argv += ["--cap-drop", "ALL"]
-        for cap in WORKER_CAPS if worker_caps else ():
-            argv += ["--cap-add", cap]
+    argv += ["--setenv", "PATH", HOST_ENV["PATH"], "--setenv", "HOME", SCRATCH, "--chdir", SCRATCH]
+    argv += ["--cap-drop", "ALL"]
+    for cap in WORKER_CAPS if worker_caps else ():
+        argv += ["--cap-add", cap]
     return argv + ["--"] + command
 
 
-def worker_argv(bwrap: str | None, python: str, slot: int, scratch_mb: int, scratch_dir: str | None) -> list[str]:
-    """The command of one warm worker: inside bwrap (isolated) or, without bwrap, a plain process."""
+def worker_argv(
+    bwrap: str | None,
+    python: str,
+    slot: int,
+    scratch_mb: int,
+    scratch_dir: str | None,
+    uid: int | None = None,
+    cgroup: str | None = None,
+    scratch_files: int = 4096,
+) -> list[str]:
+    """The command of one warm worker: inside bwrap (isolated) or, without bwrap, a plain process
+    (``backend: unsafe-subprocess``) that runs its modules from the staged copy."""
+    options = ["--slot", str(slot), "--scratch-mb", str(scratch_mb), "--scratch-files", str(scratch_files)]
     if bwrap is None:
         assert scratch_dir is not None
-        return [python, "-I", str(worker_script()), "--slot", str(slot), "--scratch", scratch_dir]
-    inner = [python, "-I", WORKER_IN_SANDBOX, "--isolated", "--slot", str(slot), "--scratch", SCRATCH]
-    argv = sandbox_argv(bwrap, inner, scratch_mb)
+        script = os.path.join(staged_modules(), "rewardsmith", "sandbox", "worker_main.py")
+        return [python, "-I", script, *options, "--scratch", scratch_dir]
+    if uid is not None:
+        options += ["--uid", str(uid), "--gid", str(uid)]
+    if cgroup is not None:
+        options += ["--cgroup"]
+    inner = [python, "-I", WORKER_IN_SANDBOX, "--isolated", *options]
+    argv = sandbox_argv(bwrap, inner, 1, cgroup=cgroup)
     at = argv.index("--")
-    # resolve every symbol at start-up: each forked child would otherwise bind (and copy-on-write the
-    # GOT pages of) the functions only children call (setsid, setrlimit, dup2 ...), once per child
+    # resolve every symbol at start-up: each forked program would otherwise bind (and copy-on-write the
+    # GOT pages of) the functions only programs call (setsid, setrlimit, dup2 ...), once per program
     return argv[:at] + ["--setenv", "LD_BIND_NOW", "1"] + argv[at:]

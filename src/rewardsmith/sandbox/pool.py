@@ -13,8 +13,13 @@ start it. A worker that dies, stops answering or reports a failure of its own is
 tree (its process group; inside bwrap the PID namespace dies with it) and replaced; the request it was
 running is reported as ``limit: sandbox`` (an infrastructure error, never a zero) and the requests
 queued behind it go back to the front of the queue. Concurrency is the number of workers (default:
-cores). Without bubblewrap the same workers run as plain processes with rlimits only, and the pool logs
-a loud warning (see ``checks.py``).
+cores).
+
+Backends: "bwrap" and "auto" (the same: bubblewrap, or ``SandboxUnavailable`` with the reason; nothing
+ever falls back silently to running untrusted code without isolation) and "unsafe-subprocess" (the same
+workers as plain processes with rlimits only, for trusted code or a machine where you accept the risk;
+it must be named explicitly and logs a warning). As root, each instance takes its own block of program
+uids (``uids.py``) and, where it can, a memory cgroup per worker (``cgroup.py``).
 """
 
 from __future__ import annotations
@@ -35,14 +40,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
-from rewardsmith.sandbox.bwrap import find_bwrap, worker_argv
+from rewardsmith.sandbox import cgroup
+from rewardsmith.sandbox.bwrap import HOST_ENV, find_bwrap, worker_argv
 from rewardsmith.sandbox.limits import Limits
 from rewardsmith.sandbox.result import RunResult
+from rewardsmith.sandbox.uids import UidBlock
 from rewardsmith.sandbox.worker_handle import READ_CHUNK, Batch, Job, WorkerHandle
 
 log = logging.getLogger("rewardsmith.sandbox")
 
-Backend = Literal["auto", "bwrap", "subprocess"]
+Backend = Literal["auto", "bwrap", "unsafe-subprocess"]
+BACKENDS = ("auto", "bwrap", "unsafe-subprocess")
 #: Seconds granted past the wall limit before the host declares a worker hung.
 WATCHDOG_GRACE = 5.0
 #: Seconds between attempts to start a worker that could not start.
@@ -50,7 +58,14 @@ RESPAWN_BACKOFF = 1.0
 
 
 class SandboxUnavailable(RuntimeError):
-    """``backend="bwrap"`` was asked for and bubblewrap cannot run here."""
+    """No isolating sandbox can run here (and the unsafe backend was not asked for by name)."""
+
+
+def check_backend(backend: str) -> None:
+    """ValueError for a backend name that does not exist (the old "subprocess" included: say the new name)."""
+    if backend not in BACKENDS:
+        hint = ' (the unisolated backend is now named "unsafe-subprocess")' if backend == "subprocess" else ""
+        raise ValueError(f"unknown sandbox backend {backend!r}: use one of {', '.join(BACKENDS)}{hint}")
 
 
 @dataclass(slots=True)
@@ -75,8 +90,8 @@ def _limits_dict(limits: Limits) -> dict[str, Any]:
 class Sandbox:
     """Isolated execution with warm workers.
 
-    ``backend``: "auto" (bubblewrap when usable, else plain processes with a loud warning), "bwrap"
-    (raise ``SandboxUnavailable`` when it cannot run) or "subprocess" (rlimits only, never isolation).
+    ``backend``: "auto" or "bwrap" (bubblewrap; ``SandboxUnavailable`` when it cannot run) or
+    "unsafe-subprocess" (plain processes, rlimits only: no isolation, asked for by name).
     ``workers``: concurrent programs (default: cores). ``limits``: defaults for every run.
     ``pipeline``: requests sent to a worker ahead of its answers (1 = strictly one at a time).
 
@@ -97,20 +112,24 @@ class Sandbox:
         self.size = max(1, workers or os.cpu_count() or 1)
         self.pipeline = max(1, pipeline)
         self.python = python or sys.executable
-        bwrap, why = (None, "subprocess backend requested") if backend == "subprocess" else find_bwrap()
-        if bwrap is None and backend == "bwrap":
-            raise SandboxUnavailable(f"bubblewrap is not usable: {why}")
-        if bwrap is None and backend == "auto":
-            log.warning(
-                "SANDBOX DOWNGRADED: bubblewrap is not usable (%s); untrusted programs run as plain "
-                "processes with rlimits only: no filesystem, network or PID isolation", why,
-            )
+        check_backend(backend)
+        if backend == "unsafe-subprocess":
+            bwrap = None
+            log.warning("UNSAFE SANDBOX: backend unsafe-subprocess runs programs as plain processes with rlimits only")
+        else:
+            bwrap, why = find_bwrap()
+            if bwrap is None:
+                raise SandboxUnavailable(
+                    f"bubblewrap cannot isolate programs here: {why}. Untrusted code is never run without "
+                    "isolation unless you name backend: unsafe-subprocess"
+                )
         self.bwrap = bwrap
-        self.backend = "bwrap" if bwrap else "subprocess"
+        self.backend = "bwrap" if bwrap else "unsafe-subprocess"
         self.isolated = bwrap is not None
+        self._uids = UidBlock() if bwrap and os.geteuid() == 0 else None
+        self.cgroups = bwrap is not None and cgroup.memory_root()[0] is not None
+        self.memory_bound = cgroup.memory_bound(self.limits.nproc, self.limits.memory_mb, self.limits.scratch_mb, self.cgroups)
         self._scratch = None if bwrap else tempfile.mkdtemp(prefix="rewardsmith-scratch-")
-        if self._scratch and os.geteuid() == 0:
-            os.chmod(self._scratch, 0o711)
         self._lock = threading.Lock()  # guards everything below, and every worker's queues
         self._pending: deque[Job] = deque()  # not yet given to a worker
         self._closed = False
@@ -175,6 +194,8 @@ class Sandbox:
             self._shutdown("could not start a worker: sandbox is closed")
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
+        if self._uids is not None:
+            self._uids.release()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -230,11 +251,18 @@ class Sandbox:
         scratch = None
         if self._scratch is not None:  # plain processes: one scratch root per worker, wiped after each run
             scratch = os.path.join(self._scratch, f"slot-{slot}")
-            os.makedirs(scratch, mode=0o711, exist_ok=True)
-        argv = worker_argv(self.bwrap, self.python, slot, self.limits.scratch_mb, scratch)
-        # bwrap passes LD_BIND_NOW itself (see worker_argv); plain processes get it here
-        env = None if self.bwrap else dict(os.environ, LD_BIND_NOW="1")
-        return WorkerHandle(argv, slot, self.backend, env)
+            os.makedirs(scratch, mode=0o700, exist_ok=True)
+        group = cgroup.create(f"rewardsmith-{os.getpid()}-{id(self):x}-{slot}") if self.cgroups else None
+        uid = self._uids.uid(slot) if self._uids is not None else None
+        lim = self.limits
+        argv = worker_argv(
+            self.bwrap, self.python, slot, lim.scratch_mb, scratch, uid=uid,
+            cgroup=str(group) if group else None, scratch_files=lim.scratch_files,
+        )
+        # bwrap passes LD_BIND_NOW itself (see worker_argv); plain processes get it here. No variable of
+        # the host's environment reaches the sandbox (bwrap's own pid 1 included).
+        env = dict(HOST_ENV) if self.bwrap else dict(HOST_ENV, LD_BIND_NOW="1")
+        return WorkerHandle(argv, slot, self.backend, env, cgroup=group)
 
     def _start_missing(self, slots: list[int]) -> None:
         """(Lock not held: workers take a while to boot, in parallel.) Start the workers of ``slots``."""

@@ -15,8 +15,9 @@ class RunResult:
     """Exit status, the limit that was hit, captured output and time of one run.
 
     ``exit_code`` is the program's exit status (None when it was killed by a signal), ``signal`` the
-    signal number that ended it, ``report`` what the program wrote to its report channel (fd 3), used by
-    test drivers for per-test results.
+    signal number that ended it, ``judged`` the verdict of the trusted judge for assert-style tests
+    (``rewardsmith.trusted.assert_judge``: computed in the worker, never reported by the program),
+    ``cpu_seconds`` the program's own CPU and ``cpu_all`` that of every process of the run.
 
     >>> RunResult(exit_code=0).ok
     True
@@ -29,9 +30,10 @@ class RunResult:
     limit: Limit | None = None
     stdout: str = ""
     stderr: str = ""
-    report: str = ""
+    judged: dict[str, Any] | None = None
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    cpu_all: float = 0.0
     truncated: bool = False
     backend: str = ""
     detail: str = ""
@@ -66,9 +68,10 @@ class RunResult:
             limit=d.get("limit"),
             stdout=d.get("stdout", ""),
             stderr=d.get("stderr", ""),
-            report=d.get("report", ""),
+            judged=d.get("judged") if isinstance(d.get("judged"), dict) else None,
             seconds=float(d.get("seconds", 0.0)),
             cpu_seconds=float(d.get("cpu_seconds", 0.0)),
+            cpu_all=float(d.get("cpu_all", 0.0)),
             truncated=bool(d.get("truncated", False)),
             backend=backend,
             detail=d.get("detail", ""),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import select
 import signal
 import subprocess
@@ -61,8 +62,11 @@ class Job:
 class WorkerHandle:
     """One warm worker process and the host's view of it: requests written ahead, answers owed."""
 
-    def __init__(self, argv: list[str], slot: int, backend: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, argv: list[str], slot: int, backend: str, env: dict[str, str] | None = None, cgroup: Path | None = None
+    ) -> None:
         self.slot = slot
+        self.cgroup = cgroup
         self.backend = backend
         self.proc = subprocess.Popen(
             argv,
@@ -101,6 +105,8 @@ class WorkerHandle:
         hello = json.loads(frame) if frame is not None else None
         if not isinstance(hello, dict) or not hello.get("ready"):
             err = self.stderr_text()
+            if not err and isinstance(hello, dict):
+                err = str(hello.get("error", ""))
             self.kill()
             raise RuntimeError(f"sandbox worker did not start: {err or 'no answer'}")
         self.info = hello
@@ -185,6 +191,11 @@ class WorkerHandle:
                     stream.close()
             except OSError:
                 pass
+        if self.cgroup is not None:
+            from rewardsmith.sandbox import cgroup
+
+            cgroup.remove(self.cgroup)
+            self.cgroup = None
 
 
 def _die_with_parent() -> None:

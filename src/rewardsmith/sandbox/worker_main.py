@@ -1,44 +1,51 @@
-"""The warm worker that runs inside the sandbox (standard library only; started as a script).
+"""The sandbox worker: the trusted process inside each sandbox that takes requests and answers them.
 
-It is a pre-started Python interpreter that forks one child per program, so a short program costs a
-fork, not an interpreter start-up. Protocol: requests on stdin are 4-byte big-endian length + ``marshal``
-(from the trusted host only); answers on stdout are 4-byte length + JSON (the host never unmarshals what
-comes out of the sandbox). One answer per request, in order; the host may send the next requests before
-the answer to the previous one (they wait in the pipe), so the worker never idles between programs.
-A request is ``{"source": str}`` (Python run in the forked child), ``{"driver": name, "args": {...}}``
-(a trusted driver of this file, e.g. the assert-tests runner, already compiled in the warm interpreter)
-or ``{"argv": [..]}`` (exec'd), plus ``stdin``, ``limits`` and optional ``files`` written to the run dir.
+It never runs program code. At start-up it builds its runner (``zygote.py``: the process that forks
+programs in namespaces of their own) and then, per request from the host:
 
-Per run the child: starts a new session, gets a fresh, empty run directory (wiped afterwards), its
-rlimits (CPU, address space, processes, file size, open files, stack, no core), drops to an unprivileged
-uid when the worker runs as root, and has fd 0/1/2 on pipes (fd 0 on /dev/null without stdin) plus fd 3
-as a report channel. The worker enforces the wall time and the output cap, kills the whole process tree
-(inside the sandbox's PID namespace: every process but itself), and answers exit status, signal, limit
-hit, output, report and times.
+- ``{"source": str}`` / ``{"argv": [...]}``: has the runner start the program with the request's stdin,
+  collects stdout / stderr within the output cap, enforces the wall time, and answers how it ended;
+- ``{"driver": "asserts", "args": {...}}``: judges assert-style tests itself
+  (``rewardsmith.trusted.assert_judge``): the runner starts the program in call-serving mode, the tests
+  run here with the worker's own builtins, each call of the candidate goes to the program over the call
+  channel and only plain data comes back. The verdict is computed here and sent to the host on the
+  protocol pipe, which no program can reach.
 
-Cost model (measured on a 2-core VM, see bench/bench_execution.py): a fork costs in proportion to the
-worker's dirty memory and every page the child writes is a copy-on-write fault, so the worker keeps its
-own imports few (no json/selectors/shutil: ``marshal`` in, a hand-made JSON answer out, ``select.poll``)
-and warms only small modules that programs commonly import.
+Protocol with the host: requests on stdin are 4-byte big-endian length + ``marshal`` (from the trusted host
+only); answers on stdout are 4-byte length + JSON. One answer per request, in order; the host may write
+the next requests before the previous answer (they wait in the pipe, out of any program's reach).
+
+Limits: rlimits per program (set by the runner), a wall deadline and an output cap per request (here),
+a memory cgroup per worker when the host could make one (limit set here per request: the sample's
+processes, files in its tmpfs and kernel memory together), else per-process address space only.
+Standard library only; started as a script (``python -I worker_main.py ...``) with the package root on
+``sys.path``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable  # already loaded by the interpreter at start-up
 import builtins
+import json
 import marshal
 import os
-import resource
 import select
 import signal
 import sys
 import time
-import traceback
-from _frozen_importlib_external import MAGIC_NUMBER  # what importlib.util.MAGIC_NUMBER is on the host
-from _json import encode_basestring_ascii as json_str  # the C string escaper, without importing json
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-# Warm imports: programs that use these pay nothing for them. Each one makes every fork a little dearer
-# (more memory to map copy-on-write), so only small, common ones; no module with an at-fork hook (random).
+from _frozen_importlib_external import MAGIC_NUMBER  # what importlib.util.MAGIC_NUMBER is on the host
+
+if __name__ == "__main__":  # started as a script from the staged copy of the worker's modules (bwrap.py)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from rewardsmith.sandbox import linux, zygote  # noqa: E402
+from rewardsmith.trusted import assert_judge, plain  # noqa: E402
+from rewardsmith.trusted.assert_judge import CandidateError, NotPlainData, Remote, SampleOver, UnitTimeout
+
+# Warm imports: the runner is forked from this interpreter, and programs forked from the runner pay
+# nothing for these. Only small, common ones (each makes every fork a little dearer).
 import bisect  # noqa: F401
 import collections  # noqa: F401
 import functools  # noqa: F401
@@ -49,18 +56,13 @@ import re  # noqa: F401
 import string  # noqa: F401
 import typing  # noqa: F401
 
-#: Environment of the programs (set once in the worker; argv runs get HOME/TMPDIR = their run dir).
-CHILD_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/scratch",
-    "TMPDIR": "/scratch",
-    "LANG": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONHASHSEED": "0",
-}
 READ_CHUNK = 65536
-REPORT_CAP = 1 << 20
-S_IFMT, S_IFDIR = 0o170000, 0o040000
+#: Largest answer a program may give to one call (plain data as JSON).
+REPLY_CAP = 16 << 20
+#: Times a program may be restarted within one sample after dying in a call or running past a test's time.
+MAX_RESTARTS = 3
+#: Seconds to wait for the runner after a program ended or was killed.
+RUNNER_GRACE = 10.0
 
 
 def read_exact(fd: int, n: int) -> bytes:
@@ -73,344 +75,74 @@ def read_exact(fd: int, n: int) -> bytes:
     return buf
 
 
-def encode_answer(answer: dict) -> bytes:
-    """JSON of a flat dict of str / int / float / bool / None values."""
-    parts = []
-    for key, value in answer.items():
-        if value is None:
-            text = "null"
-        elif value is True:
-            text = "true"
-        elif value is False:
-            text = "false"
-        elif type(value) is str:
-            text = json_str(value)
-        else:
-            text = repr(value)
-        parts.append(f'"{key}":{text}')
-    return ("{" + ",".join(parts) + "}").encode()
-
-
 def send(fd: int, answer: dict) -> None:
-    data = encode_answer(answer)
+    data = json.dumps(answer).encode()
     view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
-        n = os.write(fd, view)
-        view = view[n:]
+        view = view[os.write(fd, view) :]
 
 
-def remove_tree(path: str) -> None:
-    """``rm -rf path`` without following links; unreadable dirs (the program may chmod them) are opened up."""
+@contextmanager
+def no_alarm() -> Iterator[None]:
+    """Hold SIGALRM (a test's timer) while talking to the runner: a message is never cut in half."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     try:
-        st = os.lstat(path)
-    except OSError:
-        return
-    if st.st_mode & S_IFMT != S_IFDIR:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        return
-    if st.st_mode & 0o700 != 0o700:
-        try:
-            os.chmod(path, 0o700)
-        except OSError:
-            pass
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise UnitTimeout()
+
+
+@contextmanager
+def timed(seconds: float) -> Iterator[None]:
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
     try:
-        names = os.listdir(path)
-    except OSError:
-        names = []
-    for name in names:
-        remove_tree(os.path.join(path, name))
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+class Cgroup:
+    """The worker's memory cgroup (cgroup v1, bound at ``zygote.CGROUP_MOUNT`` by the host): the runner
+    and its programs are in it; the limit is set per request."""
 
-def kill_until_gone(find: Callable[[], list[int]], tries: int = 50) -> None:
-    """SIGKILL the pids ``find`` returns until it returns none (at most ``tries`` rounds, 2 ms apart)."""
-    for _ in range(tries):
-        strays = find()
-        if not strays:
-            return
-        for p in strays:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.002)
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.memsw = os.path.exists(f"{path}/memory.memsw.limit_in_bytes")
 
-class Worker:
-    """Runs one request at a time: a forked child per program, supervised from here."""
+    def _read(self, name: str) -> str:
+        with open(f"{self.path}/{name}") as f:
+            return f.read()
 
-    def __init__(self, isolated: bool, slot: int, scratch_root: str) -> None:
-        self.isolated = isolated  # inside our own PID namespace: every other process is ours to kill
-        self.slot = slot
-        self.scratch_root = scratch_root
-        self.run_dir = os.path.join(scratch_root, f"run-{slot}")
-        self.as_root = os.geteuid() == 0
-        self.uid = 61000 + slot if self.as_root else os.getuid()
-        self.gid = 61000 + slot if self.as_root else os.getgid()
-        self.me = os.getpid()
-        # /proc entries that are not processes, and ours: whatever else is listed is a stray
-        self.not_strays = {e for e in os.listdir("/proc") if not e.isdigit()} | {"1", str(self.me)}
+    def _write(self, name: str, value: int) -> None:
+        with open(f"{self.path}/{name}", "w") as f:
+            f.write(str(value))
 
-    # ------------------------------------------------------------------------------------------ child
+    def limit(self, memory_mb: int) -> None:
+        want = int(self._read("memory.usage_in_bytes")) + (memory_mb << 20)
+        names = ["memory.limit_in_bytes"] + (["memory.memsw.limit_in_bytes"] if self.memsw else [])
+        current = int(self._read("memory.limit_in_bytes"))
+        for name in names if want < current else reversed(names):  # memsw must stay >= the limit
+            self._write(name, want)
+        self._write("memory.max_usage_in_bytes", 0)
 
-    @staticmethod
-    def rlimits(lim: dict) -> tuple[list[tuple[int, tuple[int, int]]], tuple[int, int]]:
-        """(rlimits set before dropping privileges, RLIMIT_NPROC after): worked out in the parent, so the
-        child has less to do (every page it touches is a copy-on-write fault)."""
-        cpu = max(1, int(lim["cpu_s"] + 0.999))
-        mem = int(lim["memory_mb"]) << 20
-        stack = int(lim.get("stack_mb", 64)) << 20
-        before = [
-            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-            (resource.RLIMIT_AS, (mem, mem)),
-            (resource.RLIMIT_FSIZE, ((int(lim["fsize_mb"]) << 20),) * 2),
-            (resource.RLIMIT_NOFILE, (int(lim["nofile"]),) * 2),
-            (resource.RLIMIT_CORE, (0, 0)),
-            (resource.RLIMIT_STACK, (stack, stack)),
-        ]
-        return before, (int(lim["nproc"]),) * 2
+    def oom_kills(self) -> int:
+        for line in self._read("memory.oom_control").splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0
 
-    def child(self, req: dict, fds: tuple[int | None, int, int, int], limits: tuple) -> None:
-        """In the forked child: limits, identity, fds, then run. Never returns."""
-        try:
-            os.setsid()
-            setrlimit = resource.setrlimit
-            for which_limit, value in limits[0]:
-                setrlimit(which_limit, value)
-            if self.as_root:
-                os.setgroups([])
-                os.setresgid(self.gid, self.gid, self.gid)
-                os.setresuid(self.uid, self.uid, self.uid)
-            # RLIMIT_NPROC counts the processes of the (now unprivileged) real uid
-            setrlimit(resource.RLIMIT_NPROC, limits[1])
-            os.chdir(self.run_dir)
-            for target, fd in enumerate(fds):
-                if fd is not None:  # no stdin: fd 0 stays on the worker's /dev/null
-                    os.dup2(fd, target)
-            os.closerange(4, 1 << 16)  # every pipe end, the protocol fds: only 0-3 stay
-            # signal dispositions and the environment were set once in main(): nothing to redo per run
-            if req.get("argv"):
-                signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-                env = dict(CHILD_ENV, HOME=self.run_dir, TMPDIR=self.run_dir)
-                os.execve(which(req["argv"][0], env["PATH"]), req["argv"], env)
-        except BaseException:
-            try:
-                os.write(2, traceback.format_exc().encode())
-            finally:
-                os._exit(126)
-        if req.get("driver"):
-            os._exit(DRIVERS[req["driver"]](req["args"], self.run_dir))
-        os._exit(run_python(req["source"], self.run_dir))
-
-    # ----------------------------------------------------------------------------------------- parent
-
-    def run(self, req: dict) -> dict:
-        run_dir = self.run_dir
-        try:
-            os.mkdir(run_dir, 0o700)
-        except FileExistsError:  # a wipe that failed halfway: finish it
-            remove_tree(run_dir)
-            os.mkdir(run_dir, 0o700)
-        for name, content in (req.get("files") or {}).items():
-            with open(os.path.join(run_dir, os.path.basename(name)), "w") as f:
-                f.write(content)
-        if self.as_root:
-            os.chown(run_dir, self.uid, self.gid)
-            for name in os.listdir(run_dir) if req.get("files") else ():
-                os.chown(os.path.join(run_dir, name), self.uid, self.gid)
-        limits = self.rlimits(req["limits"])
-        stdin = (req.get("stdin") or "").encode()
-        in_r, in_w = os.pipe() if stdin else (None, None)
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            self.child(req, (in_r, out_w, err_w, rep_w), limits)
-        for fd in (in_r, out_w, err_w, rep_w):
-            if fd is not None:
-                os.close(fd)
-        swept = False
-        try:
-            answer, swept = self.supervise(pid, req["limits"], started, stdin, in_w, out_r, err_r, rep_r)
-        finally:
-            if not swept:
-                self.kill_tree(pid)
-            for fd in (out_r, err_r, rep_r):  # supervise() closes in_w, the moment stdin is written
-                os.close(fd)
-            self.wipe_scratch()
-        return answer
-
-    def wipe_scratch(self) -> None:
-        """Remove everything under the scratch root: the next program starts from an empty dir."""
-        try:
-            os.rmdir(self.run_dir)  # the usual case: the program left nothing behind
-        except OSError:
-            remove_tree(self.run_dir)
-        for entry in os.listdir(self.scratch_root):  # programs that run as the worker's uid can write here
-            remove_tree(os.path.join(self.scratch_root, entry))
-
-    def supervise(
-        self, pid: int, lim: dict, started: float, stdin: bytes, in_w: int | None, out_r: int, err_r: int, rep_r: int
-    ) -> tuple[dict, bool]:
-        """Feed stdin, collect output within the cap, enforce the wall time; (answer, strays swept).
-        Closes ``in_w``."""
-        poller = select.poll()
-        pending = memoryview(stdin)
-        reads: dict[int, list[bytes]] = {out_r: [], err_r: [], rep_r: []}
-        pidfd: int | None = None
-        deadline = started + float(lim["wall_s"])
-        cap = int(lim["output_bytes"])
-        output = 0  # stdout + stderr bytes kept
-        report = 0
-        limit: str | None = None
-        status: int | None = None
-        rusage = None
-        open_pipes = 3
-        exited_at: float | None = None
-        swept = False
-        try:
-            if in_w is not None:
-                os.set_blocking(in_w, False)
-                poller.register(in_w, select.POLLOUT)
-            for fd in reads:
-                poller.register(fd, select.POLLIN)
-            pidfd = os.pidfd_open(pid)
-            poller.register(pidfd, select.POLLIN)
-            while True:
-                now = time.monotonic()
-                if limit is None and now >= deadline:
-                    limit = "wall"
-                    self.kill_tree(pid, reap=False)
-                if exited_at is not None and (open_pipes == 0 or now - exited_at > 0.5):
-                    break
-                timeout = max(0.0, deadline - now) if limit is None else 0.5
-                if exited_at is not None:
-                    timeout = min(timeout, 0.05)
-                for fd, _event in poller.poll(timeout * 1000.0 + 1.0):
-                    if fd == in_w:
-                        try:
-                            n = os.write(in_w, pending[:READ_CHUNK])
-                            pending = pending[n:]
-                        except OSError:  # the program closed its stdin (or exited)
-                            pending = memoryview(b"")
-                        if not pending:
-                            poller.unregister(in_w)
-                            os.close(in_w)
-                            in_w = None
-                    elif fd == pidfd:
-                        poller.unregister(pidfd)
-                        _, status, rusage = os.wait4(pid, 0)
-                        exited_at = time.monotonic()
-                        if self.isolated:  # strays may hold the pipes open
-                            self.kill_tree(pid, reap=False)
-                            swept = True
-                    else:
-                        chunk = os.read(fd, READ_CHUNK)
-                        if not chunk:
-                            poller.unregister(fd)
-                            open_pipes -= 1
-                            continue
-                        if fd == rep_r:
-                            if report < REPORT_CAP:
-                                reads[fd].append(chunk[: REPORT_CAP - report])
-                                report += len(chunk)
-                            continue
-                        room = cap - output
-                        if len(chunk) > room:
-                            if room > 0:
-                                reads[fd].append(chunk[:room])
-                                output = cap
-                            if limit is None:
-                                limit = "output"
-                                self.kill_tree(pid, reap=False)
-                        else:
-                            reads[fd].append(chunk)
-                            output += len(chunk)
-        finally:
-            if pidfd is not None:
-                os.close(pidfd)
-            if in_w is not None:
-                os.close(in_w)
-        seconds = time.monotonic() - started
-        if status is None:  # killed but not yet reaped
-            self.kill_tree(pid, reap=False)
-            _, status, rusage = os.wait4(pid, 0)
-        cpu = (rusage.ru_utime + rusage.ru_stime) if rusage is not None else 0.0
-        exit_code = os.waitstatus_to_exitcode(status)
-        sig = -exit_code if exit_code < 0 else None
-        code = None if sig is not None else exit_code
-        stderr = b"".join(reads[err_r]).decode(errors="replace")
-        if limit is None:
-            limit = classify(sig, code, cpu, float(lim["cpu_s"]), stderr)
-        answer = {
-            "exit_code": code,
-            "signal": sig,
-            "limit": limit,
-            "stdout": b"".join(reads[out_r]).decode(errors="replace"),
-            "stderr": stderr,
-            "report": b"".join(reads[rep_r]).decode(errors="replace"),
-            "seconds": seconds,
-            "cpu_seconds": cpu,
-            "faults": rusage.ru_minflt if rusage is not None else 0,
-            "truncated": limit == "output",
-        }
-        return answer, swept
-
-    def kill_tree(self, pid: int, reap: bool = True) -> None:
-        """Kill the program's process group and every process left from the run (double forks and
-        setsid escape the group): inside the sandbox every process but pid 1 and the worker."""
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if self.isolated:
-            self.sweep()
-        elif self.as_root:
-            kill_until_gone(self.uid_processes)
-        if reap:
-            try:
-                while os.waitpid(-1, os.WNOHANG)[0]:
-                    pass
-            except ChildProcessError:
-                pass
-
-    def sweep(self) -> None:
-        """Inside our PID namespace: SIGKILL every process but pid 1 (bwrap, which reaps them) and us."""
-        kill_until_gone(lambda: [int(e) for e in set(os.listdir("/proc")).difference(self.not_strays) if e.isdigit()])
-
-    def uid_processes(self) -> list[int]:
-        out = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == self.uid:
-                    out.append(int(entry))
-            except OSError:
-                pass
-        return out
+    def peak(self) -> int:
+        return int(self._read("memory.max_usage_in_bytes"))
 
 
-def which(name: str, path: str) -> str:
-    if "/" in name:
-        return name
-    for folder in path.split(":"):
-        candidate = os.path.join(folder, name)
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return name
-
-
-def classify(sig: int | None, code: int | None, cpu: float, cpu_limit: float, stderr: str) -> str | None:
-    """The limit a run that ended by itself (or by the kernel) ran into, if any."""
+def classify(sig: int | None, code: int | None, cpu: float, cpu_limit: float, stderr: str, oom: bool) -> str | None:
+    """The limit a program that ended by itself (or by the kernel) ran into, if any."""
+    if oom:
+        return "memory"
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit):
         return "cpu"
     if sig == signal.SIGXFSZ or (code and "File too large" in stderr[-2000:]):
@@ -423,119 +155,456 @@ def classify(sig: int | None, code: int | None, cpu: float, cpu_limit: float, st
     return None
 
 
-def _show_source(filename: str, source: str) -> None:
-    """Let a traceback print the program's lines (and the limit classifier see e.g. ``os.fork()``)."""
-    import linecache
+class ProgramRun:
+    """One program started by the runner: its pipes, output within the cap, how it ended."""
 
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    def __init__(self, worker: Worker, request: dict, lim: dict, stdin: bytes, deadline: float, serve: bool) -> None:
+        self.worker = worker
+        self.lim = lim
+        self.deadline = deadline
+        self.started = time.monotonic()
+        self.cap = int(lim["output_bytes"])
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        in_r, in_w = os.pipe() if stdin else (os.open(os.devnull, os.O_RDONLY), None)
+        child = [in_r, out_w, err_w]
+        self.call_w = self.rep_r = None
+        if serve:
+            call_r, self.call_w = os.pipe()
+            self.rep_r, rep_w = os.pipe()
+            child += [call_r, rep_w]
+        if worker.cgroup is not None:
+            worker.cgroup.limit(int(lim["memory_mb"]))
+            self.oom_before = worker.cgroup.oom_kills()
+        with no_alarm():
+            worker.runner.start(request, child)
+        for fd in child:
+            os.close(fd)
+        self.in_w = in_w
+        self.pending = memoryview(stdin)
+        self.out_r, self.err_r = out_r, err_r
+        self.chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+        self.output = 0
+        self.reply = bytearray()
+        self.limit: str | None = None
+        self.exit: dict | None = None
+        self.exited_at = 0.0
+        self.poller = select.poll()
+        self.open = {out_r, err_r} | ({self.rep_r} if self.rep_r is not None else set())
+        for fd in self.open:
+            os.set_blocking(fd, False)
+            self.poller.register(fd, select.POLLIN)
+        if in_w is not None:
+            os.set_blocking(in_w, False)
+            self.poller.register(in_w, select.POLLOUT)
+        self.poller.register(worker.runner.sock.fileno(), select.POLLIN)
+        if self.call_w is not None:
+            os.set_blocking(self.call_w, True)
 
+    # ------------------------------------------------------------------------------------- events
 
-def _finish(code: int) -> int:
-    # The worker's own std stream objects sit on the child's pipes (fd 0/1/2), empty: flush what the
-    # program wrote to them. ``sys.path[0]`` is "" (the run's cwd) since main().
-    for stream in (sys.stdout, sys.stderr):
+    def kill(self) -> None:
+        if self.exit is None and not getattr(self, "killed", False):
+            self.killed = True
+            with no_alarm():
+                self.worker.runner.kill()
+
+    def _hit(self, limit: str) -> None:
+        if self.limit is None:
+            self.limit = limit
+        self.kill()
+
+    def frame(self) -> bytes | None:
+        buf = self.reply
+        if len(buf) < 4:
+            return None
+        n = int.from_bytes(buf[:4], "big")
+        if n > REPLY_CAP:
+            raise CandidateError(f"an answer of {n} bytes (over {REPLY_CAP})")
+        if len(buf) < 4 + n:
+            return None
+        body = bytes(buf[4 : 4 + n])
+        del buf[: 4 + n]
+        return body
+
+    def pump(self, want_frame: bool) -> bytes | None:
+        """Move data until a reply frame is complete (``want_frame``) or the program has ended and its
+        pipes are drained; enforces the wall deadline and the output cap. None: the program ended."""
+        runner_fd = self.worker.runner.sock.fileno()
+        while True:
+            if want_frame:
+                got = self.frame()
+                if got is not None:
+                    return got
+            if self.exit is not None and (not self.open or time.monotonic() - self.exited_at > 0.5):
+                return None
+            now = time.monotonic()
+            if self.limit is None and now >= self.deadline:
+                self._hit("wall")
+            if self.exit is not None:
+                timeout = 0.05
+            elif self.limit is not None:
+                timeout = RUNNER_GRACE
+                if now - self.started > self.deadline - self.started + RUNNER_GRACE + 5:
+                    raise RuntimeError("the runner does not answer")
+            else:
+                timeout = self.deadline - now
+            for fd, _event in self.poller.poll(timeout * 1000.0 + 1.0):
+                if fd == runner_fd:
+                    if self.exit is None:
+                        with no_alarm():
+                            self.exit = self.worker.runner.read()
+                        self.exited_at = time.monotonic()
+                        self.poller.unregister(runner_fd)
+                elif fd == self.in_w:
+                    try:
+                        n = os.write(self.in_w, self.pending[:READ_CHUNK])
+                        self.pending = self.pending[n:]
+                    except BlockingIOError:
+                        continue
+                    except OSError:  # the program closed its stdin (or ended)
+                        self.pending = memoryview(b"")
+                    if not self.pending:
+                        self.poller.unregister(self.in_w)
+                        os.close(self.in_w)
+                        self.in_w = None
+                else:
+                    self._read(fd)
+
+    def _read(self, fd: int) -> None:
         try:
-            stream.flush()
-        except BaseException:
+            chunk = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        if not chunk:
+            self.poller.unregister(fd)
+            self.open.discard(fd)
+            return
+        if fd == self.rep_r:
+            self.reply += chunk
+            if len(self.reply) > REPLY_CAP + 4:
+                self._hit("output")
+            return
+        room = self.cap - self.output
+        if len(chunk) > room:
+            if room > 0:
+                self.chunks[fd].append(chunk[:room])
+                self.output = self.cap
+            self._hit("output")
+        else:
+            self.chunks[fd].append(chunk)
+            self.output += len(chunk)
+
+    def send(self, message: list) -> None:
+        """Write one message on the call channel (blocking; the program reads it or dies)."""
+        data = json.dumps(message, separators=(",", ":")).encode()
+        view = memoryview(len(data).to_bytes(4, "big") + data)
+        try:
+            while view:
+                view = view[os.write(self.call_w, view) :]
+        except BrokenPipeError:
+            pass  # it ended: pump() finds out
+
+    def finish(self) -> dict:
+        """Close what is left, make sure the program and everything it started are gone; the answer."""
+        for fd in (self.call_w,):
+            if fd is not None:
+                os.close(fd)
+        self.call_w = None
+        if self.exit is None:
+            self.kill()
+        while self.exit is not None and self.open and self.pump(False) is not None:
             pass
-    return code
+        if self.exit is None or self.open:
+            self.pump(False)
+        for fd in (self.in_w, self.out_r, self.err_r, self.rep_r):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.in_w = None
+        return self.answer()
+
+    def answer(self) -> dict:
+        ended = self.exit or {}
+        status = int(ended.get("exit", 0))
+        code = os.waitstatus_to_exitcode(status) if ended else None
+        sig = -code if code is not None and code < 0 else None
+        code = None if sig is not None or code is None else code
+        stderr = b"".join(self.chunks[self.err_r]).decode(errors="replace")
+        cpu = float(ended.get("cpu", 0.0))
+        oom = False
+        if self.worker.cgroup is not None:
+            oom = self.worker.cgroup.oom_kills() > self.oom_before
+        limit = self.limit
+        if limit is None and not getattr(self, "killed", False):
+            limit = classify(sig, code, cpu, float(self.lim["cpu_s"]), stderr, oom)
+        elif oom and limit is None:
+            limit = "memory"
+        if ended.get("error"):
+            limit, stderr = "sandbox", ended["error"]
+        return {
+            "exit_code": code,
+            "signal": sig,
+            "limit": limit,
+            "stdout": b"".join(self.chunks[self.out_r]).decode(errors="replace"),
+            "stderr": stderr,
+            "seconds": time.monotonic() - self.started,
+            "cpu_seconds": cpu,
+            "cpu_all": float(ended.get("cpu_all", 0.0)),
+            "faults": int(ended.get("faults", 0)),
+            "truncated": self.limit == "output",
+            "detail": ended.get("error", ""),
+        }
 
 
-def _exit_code(exc: SystemExit) -> int:
-    if exc.code is None:
-        return 0
-    if isinstance(exc.code, int):
-        return exc.code & 0xFF
-    print(exc.code, file=sys.stderr)
-    return 1
+class CallSession:
+    """``assert_judge.Session`` over one sample: the program in call-serving mode, restarted (up to
+    ``MAX_RESTARTS`` times) after it dies in a call or runs past a test's time."""
 
+    def __init__(self, worker: Worker, source: str, lim: dict, deadline: float) -> None:
+        self.worker = worker
+        self.source = source
+        self.lim = lim
+        self.deadline = deadline
+        self.calls = 0
+        self.restarts = 0
+        self.callbacks: list[Any] = []
+        self.ended: list[dict] = []  # answers of the runs that are over
+        self.run: ProgramRun | None = None
+        self.loaded: str | None = None  # "ready", or why the program did not load
+        self.start()
 
-def run_python(source: str, run_dir: str) -> int:
-    """In the child: run ``source`` as ``__main__``; return the exit status."""
-    main = {"__name__": "__main__", "__builtins__": builtins, "__file__": os.path.join(run_dir, "main.py")}
-    code = 0
-    try:
-        exec(compile(source, "main.py", "exec"), main)
-    except SystemExit as exc:
-        code = _exit_code(exc)
-    except MemoryError:
-        os.write(2, b"MemoryError: memory limit reached\n")
-        code = 1
-    except BaseException:
+    def start(self) -> None:
+        self.run = ProgramRun(self.worker, {"serve": self.source, "limits": self.lim}, self.lim, b"", self.deadline, True)
+        self.loaded = None
+
+    def _retire(self) -> None:
+        if self.run is not None:
+            self.ended.append(self.run.finish())
+            self.run = None
+
+    def _receive(self) -> list | None:
+        """The next message of the program; None when it ended. SampleOver on a limit of the sample."""
+        run = self.run
+        assert run is not None
         try:
-            _show_source("main.py", source)
-            traceback.print_exc()
-        except BaseException:
-            os.write(2, b"error\n")
-        code = 1
-    return _finish(code)
-
-
-class _UnitTimeout(BaseException):
-    pass
-
-
-def _alarm(signum: int, frame: object) -> None:
-    raise _UnitTimeout()
-
-
-def run_asserts(args: dict, run_dir: str) -> int:
-    """In the child: the assert-tests driver. Runs the program, the tests module, then each unit (a
-    statement of ``check``'s body or of the tests) with its own alarm, reporting one JSON line per unit
-    on fd 3: ``{"unit": i, "ok": bool, "error"?: str, "n": nonce}``; then ``{"done": true}``. The tests
-    come compiled by the host when it runs this interpreter (``magic``), else they are compiled here."""
-    tail = ',"n":' + json_str(args["nonce"]) + "}\n"
-
-    def report(body: str) -> None:
+            body = run.pump(True)
+        except CandidateError:
+            run.kill()
+            raise
+        if run.limit in ("wall", "output"):
+            raise SampleOver(run.limit)
+        if body is None:
+            return None
         try:
-            os.write(3, ("{" + body + tail).encode())
-        except OSError:
+            message = plain.decode(body, self._incoming)
+        except plain.BadWire as exc:
+            run.kill()
+            raise CandidateError(f"unreadable answer from the program: {exc}") from None
+        if type(message) is not list or not message or type(message[0]) is not str:
+            run.kill()
+            raise CandidateError("unreadable answer from the program")
+        return message
+
+    def _incoming(self, tag: str, body: Any) -> Any:
+        if tag == "h" and type(body) is int:
+            return Remote(self, ["h", body])
+        raise plain.BadWire(f"unexpected reference {tag!r}")
+
+    def _death(self) -> str:
+        self._retire()
+        last = self.ended[-1]
+        why = f"limit: {last['limit']}" if last["limit"] else (
+            f"signal {last['signal']}" if last["signal"] is not None else f"exit {last['exit_code']}")
+        return f"the program ended during the call ({why})"
+
+    def ready(self) -> str | None:
+        if self.loaded is not None:
+            return None if self.loaded == "ready" else self.loaded
+        message = self._receive()
+        if message is None:
+            self.loaded = self._death()
+        elif message[0] == "ready":
+            self.loaded = "ready"
+        elif message[0] == "fail" and len(message) > 1:
+            self.loaded = str(message[1])[:300]
+        else:
+            self.loaded = "unreadable answer from the program"
+        return None if self.loaded == "ready" else self.loaded
+
+    def _live(self) -> ProgramRun:
+        if self.run is None or self.run.exit is not None or getattr(self.run, "killed", False):
+            self._retire()
+            if self.restarts >= MAX_RESTARTS:
+                raise CandidateError(f"the program ended {self.restarts + 1} times; no more restarts")
+            self.restarts += 1
+            self.start()
+            why = self.ready()
+            if why is not None:
+                raise CandidateError(f"the program did not load again: {why}")
+        assert self.run is not None
+        return self.run
+
+    def _ref(self, value: Any) -> dict:
+        if isinstance(value, Remote):
+            return {"n": object.__getattribute__(value, "_target")}
+        if callable(value):
+            self.callbacks.append(value)
+            return {"cb": len(self.callbacks) - 1}
+        raise plain.NotPlain(type(value).__name__)
+
+    def _exchange(self, message: list, args: tuple | None = None) -> Any:
+        run = self._live()
+        self.calls += 1
+        run.send(message)
+        while True:
+            reply = self._receive()
+            if reply is None:
+                raise CandidateError(self._death())
+            kind = reply[0]
+            if kind == "v" and len(reply) == 3:
+                if args is not None and type(reply[2]) is list:
+                    self._write_back(args, reply[2])
+                return reply[1]
+            if kind == "o" and len(reply) == 3 and type(reply[1]) is int:
+                return Remote(self, ["h", reply[1]]) if message[0] == "c" else NotPlainData(
+                    f"the program's {str(reply[2])[:60]} is not plain data")
+            if kind == "e" and len(reply) == 3:
+                raise assert_judge.rebuild_exception(str(reply[1])[:80], str(reply[2])[:300])
+            if kind == "cb" and len(reply) == 4:
+                run.send(self._callback(reply))
+                continue
+            run.kill()
+            raise CandidateError("unreadable answer from the program")
+
+    def _callback(self, reply: list) -> list:
+        _, ident, args, kwargs = reply
+        if type(ident) is not int or not 0 <= ident < len(self.callbacks) or type(args) is not list or type(kwargs) is not dict:
+            return ["x", "bad callback"]
+        if not all(type(k) is str for k in kwargs):
+            return ["x", "bad callback"]
+        try:
+            result = self.callbacks[ident](*args, **kwargs)
+            return ["r", plain.tagged(result, self._ref)]
+        except (Exception, plain.NotPlain) as exc:
+            return ["x", f"{type(exc).__name__}: {str(exc)[:200]}"]
+
+    @staticmethod
+    def _write_back(args: tuple, mutated: list) -> None:
+        """Arguments the program changed in place (it sends their new value): change the tests' own objects."""
+        for pair in mutated:
+            if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not int or not 0 <= pair[0] < len(args):
+                continue
+            original, value = args[pair[0]], pair[1]
+            if type(original) is not type(value):
+                continue
+            if type(value) is list:
+                original[:] = value
+            elif type(value) in (dict, set):
+                original.clear()
+                original.update(value)
+
+    def call(self, target: list, args: tuple, kwargs: dict) -> Any:
+        try:
+            message = ["c", target, plain.tagged(list(args), self._ref), plain.tagged(kwargs, self._ref)]
+        except plain.NotPlain as exc:
+            raise CandidateError(f"cannot pass a {exc} to the program") from None
+        return self._exchange(message, args)
+
+    def get(self, target: list) -> Any:
+        value = self._exchange(["g", target])
+        if isinstance(value, NotPlainData):
+            raise value
+        return value
+
+    def abandon(self) -> None:
+        if self.run is not None:
+            self.run.kill()
+
+    def close(self) -> dict:
+        self._retire()
+        return self.ended[-1]
+
+
+class Worker:
+    """Runs one request at a time through its runner."""
+
+    def __init__(self, cfg: zygote.Config, cgroup: str | None) -> None:
+        self.cfg = cfg
+        self.cgroup = Cgroup(cgroup) if cgroup else None
+        self.runner = zygote.start_runner(cfg)
+
+    def restart_runner(self) -> None:
+        self.runner.stop()
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
             pass
+        self.runner = zygote.start_runner(self.cfg)
 
-    signal.signal(signal.SIGALRM, _alarm)
-    g = {"__name__": "__main__", "__builtins__": builtins, "__file__": os.path.join(run_dir, "solution.py")}
-    module_code = units = None
-    if args.get("compiled") is not None and args.get("magic") == MAGIC_NUMBER:
-        module_code, units = marshal.loads(args["compiled"])
-    try:
-        exec(compile(args["program"], "solution.py", "exec"), g)
-        if units is not None:
-            if module_code is not None:
-                exec(module_code, g)
-        elif args["module"]:
-            exec(compile(args["module"], "tests.py", "exec"), g)
-        if args["entry_point"] is not None:
-            g[args["bind"]] = g[args["entry_point"]]
-    except BaseException as exc:
-        if isinstance(exc, MemoryError):
-            os.write(2, b"MemoryError: memory limit reached\n")
-        report('"program_error":' + json_str(f"{type(exc).__name__}: {str(exc)[:300]}"))
-        return _finish(1)
-    timeout = float(args["timeout"])
-    if units is None:
-        units = [src for _kind, src in args["units"]]
-    for i, unit in enumerate(units):
-        signal.setitimer(signal.ITIMER_REAL, timeout)
+    def run(self, req: dict) -> dict:
+        lim = req["limits"]
+        deadline = time.monotonic() + float(lim["wall_s"])
         try:
-            exec(unit if type(unit) is not str else compile(unit, f"test_{i}.py", "exec"), g)
+            if req.get("driver") == "asserts":
+                return self.run_asserts(req["args"], lim, deadline)
+            request = {"limits": lim, "files": req.get("files") or {}}
+            if req.get("argv"):
+                request["argv"] = req["argv"]
+            else:
+                request["source"] = req["source"]
+            run = ProgramRun(self, request, lim, (req.get("stdin") or "").encode(), deadline, False)
+            run.pump(False)
+            return run.finish()
+        except (OSError, EOFError, RuntimeError, ValueError):
+            self.restart_runner()  # the runner failed us: a fresh one for the next request
+            raise
+
+    def run_asserts(self, args: dict, lim: dict, deadline: float) -> dict:
+        spec = dict(args)
+        if args.get("magic") == MAGIC_NUMBER and args.get("compiled") is not None:
+            spec.update(marshal.loads(args["compiled"]))
+        else:
+            spec.update(compile_plan(args))
+        session = CallSession(self, args["program"], lim, deadline)
+        signal.signal(signal.SIGALRM, _on_alarm)
+        try:
+            verdict = assert_judge.judge(spec, session, timed)
+        finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            report(f'"unit":{i},"ok":true')
-        except _UnitTimeout:
-            report(f'"unit":{i},"ok":false,"error":"timeout"')
-        except BaseException as exc:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            report(f'"unit":{i},"ok":false,"error":' + json_str(f"{type(exc).__name__}: {str(exc)[:200]}"))
-    report('"done":true')
-    return _finish(0)
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        last = session.close()
+        if last.get("limit") == "sandbox":
+            return last
+        limits = [a["limit"] for a in session.ended if a["limit"]]
+        answer = dict(last)
+        answer["limit"] = verdict["limit"] or (limits[0] if limits else None)
+        answer["seconds"] = sum(a["seconds"] for a in session.ended)
+        answer["cpu_seconds"] = sum(a["cpu_seconds"] for a in session.ended)
+        answer["cpu_all"] = sum(a["cpu_all"] for a in session.ended)
+        answer["stdout"] = ""
+        answer["stderr"] = last["stderr"][-2000:]
+        verdict["restarts"] = session.restarts
+        answer["judged"] = verdict
+        return answer
 
 
-DRIVERS = {"asserts": run_asserts}
+def compile_plan(args: dict) -> dict:
+    """The plan's code objects when the host's interpreter differs from ours (the texts travel too)."""
+    out: dict[str, Any] = {"units": [(kind, compile(src, f"test_{i}.py", "eval" if args.get("is_async") else "exec"))
+                                     for i, (kind, src) in enumerate(args["units"])]}
+    out["module"] = compile(args["module"], "tests.py", "exec") if args.get("module") else None
+    out["prefix"] = compile(args["prefix"], "prompt.py", "exec") if args.get("prefix") else None
+    return out
 
-#: Run once in the worker before the first fork (trusted code). The interpreter sets up a lot lazily on
-#: first use: the first ``compile`` alone builds the AST types (~200 page faults, ~2 ms in every child
-#: that compiles, i.e. in every child, when the worker has not compiled anything itself); so do typing's
-#: subscription caches, exception machinery and f-string formatting. Doing it here once makes each child
-#: cheaper (measured: a child running ``pass`` from ~3.4 to ~1.2 ms CPU).
+
+#: Run once before the runner is forked (trusted code). The interpreter sets up a lot lazily on first
+#: use: the first ``compile`` alone builds the AST types (~200 page faults, ~2 ms in every program that
+#: compiles, i.e. every program, when its parent has not compiled anything); so do typing's caches,
+#: exception machinery and f-string formatting. Doing it here once makes each program cheaper.
 WARM_UP = '''
 from typing import Any, Dict, List, Optional, Tuple, Union
 import math, re
@@ -559,66 +628,67 @@ def f(numbers: List[int], words: List[str], pairs: List[Tuple[int, int]], table:
     return out if text or maybe else [value]
 
 
-def check(candidate):
-    assert candidate([1, 2, 3, 4], ["a", "Bb"], [(1, 2)], {"k": 9}) == [5.0, 10.0, 2, 1, 3, 3.0]
-    assert abs(candidate([], [], [], {})[0] - 0) < 1e-6, "message"
-    try:
-        assert candidate([1], [], [], {}) == [1.5], f"got {candidate([1], [], [], {})}"
-    except AssertionError as exc:
-        message = f"{type(exc).__name__}: {str(exc)[:200]}"
-    try:
-        {}["missing"]
-    except KeyError as exc:
-        message = repr(exc) + str(exc)
-    return message, re.findall(r"[a-z]+", "warm up"), Point(1, 2)
-
-
-check(f)
+try:
+    {}["missing"]
+except KeyError as exc:
+    message = repr(exc) + str(exc) + f"{type(exc).__name__}: {str(exc)[:200]}"
+result = f([1, 2, 3, 4], ["a", "Bb"], [(1, 2)], {"k": 9}), re.findall(r"[a-z]+", "warm up"), Point(1, 2)
 '''
 
 
 def warm_up() -> None:
     g: dict = {"__name__": "__warm_up__", "__builtins__": builtins}
     exec(compile(WARM_UP, "warm_up.py", "exec"), g)
-    for i, src in enumerate(("x = candidate", "assert x is candidate", "candidate(1)")):
-        try:
-            exec(compile(src, f"test_{i}.py", "exec"), {"candidate": abs, "__builtins__": builtins})
-        except Exception as exc:
-            json_str(f"{type(exc).__name__}: {str(exc)[:200]}")
-    json_str("warm")
+    plain.decode(plain.encode([1, 2.5, "x", (1,), {"a": {1}}]))
     b"".join([b"x"]).decode(errors="replace")
+
+
+PROBE_LIMITS = {"cpu_s": 5.0, "wall_s": 20.0, "memory_mb": 512, "nproc": 8, "fsize_mb": 1, "nofile": 32,
+                "stack_mb": 16, "output_bytes": 4096, "scratch_mb": 1}
+
+
+def _arg(name: str, default: str | None = None) -> str | None:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
 
 def main() -> None:
     isolated = "--isolated" in sys.argv
-    slot = int(sys.argv[sys.argv.index("--slot") + 1]) if "--slot" in sys.argv else 0
-    scratch = sys.argv[sys.argv.index("--scratch") + 1] if "--scratch" in sys.argv else "/tmp"
-    # the protocol uses private copies of fd 0/1 (>= 3: closed in the children); the originals go to
-    # /dev/null, which is also the stdin of programs run without one
+    uid, gid = _arg("--uid"), _arg("--gid")
+    cfg = zygote.Config(
+        isolated=isolated,
+        uid=int(uid) if uid else None,
+        gid=int(gid) if gid else None,
+        cgroup="--cgroup" in sys.argv,
+        scratch=_arg("--scratch", zygote.SCRATCH) or zygote.SCRATCH,
+        scratch_mb=int(_arg("--scratch-mb", "64") or 64),
+        scratch_files=int(_arg("--scratch-files", "4096") or 4096),
+    )
+    if isolated:
+        linux.set_dumpable(False)  # no program can read our memory or descriptors through /proc or ptrace
+    linux.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: the runner becomes our child when its parent exits
+    # the protocol uses private copies of fd 0/1; the originals go to /dev/null
     proto_in, proto_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0), os.dup2(null, 1)
     os.close(null)
-    # the dispositions every program starts with: kernel defaults (SIGXFSZ kills at the file-size
-    # limit), except SIGPIPE, ignored as in any Python program (and the worker must survive a closed pipe)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ, signal.SIGXCPU, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    os.environ.clear()
-    os.environ.update(CHILD_ENV)
-    os.environ["HOME"] = os.environ["TMPDIR"] = scratch
-    sys.argv = ["main.py"]
-    sys.path[0] = ""  # imports from the run's cwd, not from this script's folder
-    worker = Worker(isolated, slot, scratch)
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
     try:
         warm_up()
     except Exception:  # only costs speed
         pass
-    import gc
-
-    gc.collect()
-    gc.freeze()  # fewer copy-on-write pages in the forked children
-    send(proto_out, {"ready": True, "pid": os.getpid(), "uid": worker.uid, "isolated": isolated})
+    try:
+        worker = Worker(cfg, zygote.CGROUP_MOUNT if cfg.cgroup else None)
+    except Exception as exc:
+        send(proto_out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        os._exit(1)
+    os.set_inheritable(proto_in, False)
+    send(proto_out, {"ready": True, "pid": os.getpid(), "isolated": isolated, "seccomp": linux.seccomp_filter() is not None})
+    if "--probe" in sys.argv:  # bwrap.probe(): one tiny program through the whole chain, then exit
+        send(proto_out, worker.run({"source": "print(6 * 7)", "limits": PROBE_LIMITS}))
+        os._exit(0)
     while True:
         try:
             req = marshal.loads(read_exact(proto_in, int.from_bytes(read_exact(proto_in, 4), "big")))
