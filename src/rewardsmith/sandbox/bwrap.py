@@ -191,12 +191,12 @@ def worker_argv(
     """The command of one warm worker: inside bwrap (isolated) or, without bwrap, a plain process
     (``backend: unsafe-subprocess``) that runs its modules from the staged copy."""
     options = ["--slot", str(slot), "--scratch-mb", str(scratch_mb), "--scratch-files", str(scratch_files)]
+    if uid is not None:
+        options += ["--uid", str(uid), "--gid", str(uid)]
     if bwrap is None:
         assert scratch_dir is not None
         script = os.path.join(staged_modules(), "rewardsmith", "sandbox", "worker_main.py")
         return [python, "-I", script, *options, "--scratch", scratch_dir]
-    if uid is not None:
-        options += ["--uid", str(uid), "--gid", str(uid)]
     if cgroup is not None:
         options += ["--cgroup"]
     inner = [python, "-I", WORKER_IN_SANDBOX, "--isolated", *options]

@@ -126,10 +126,12 @@ class Sandbox:
         self.bwrap = bwrap
         self.backend = "bwrap" if bwrap else "unsafe-subprocess"
         self.isolated = bwrap is not None
-        self._uids = UidBlock() if bwrap and os.geteuid() == 0 else None
+        self._uids = UidBlock() if os.geteuid() == 0 else None
         self.cgroups = bwrap is not None and cgroup.memory_root()[0] is not None
         self.memory_bound = cgroup.memory_bound(self.limits.nproc, self.limits.memory_mb, self.limits.scratch_mb, self.cgroups)
         self._scratch = None if bwrap else tempfile.mkdtemp(prefix="rewardsmith-scratch-")
+        if self._scratch and os.geteuid() == 0:
+            os.chmod(self._scratch, 0o711)  # the program uids reach their own folder inside
         self._lock = threading.Lock()  # guards everything below, and every worker's queues
         self._pending: deque[Job] = deque()  # not yet given to a worker
         self._closed = False

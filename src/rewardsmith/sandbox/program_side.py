@@ -177,11 +177,18 @@ class _Channel:
                 return message[1]
             if message[0] == "x":
                 raise RuntimeError(f"callback failed: {message[1]}")
-            _send(self.serve_one(message))
+            self.answer(message)
 
     def receive(self) -> list:
         n = int.from_bytes(_read_exact(4), "big")
         return plain.decode(_read_exact(n), self.incoming)
+
+    def answer(self, message: list) -> None:
+        reply = self.serve_one(message)
+        try:
+            _send(reply)
+        except (ValueError, TypeError, RecursionError):  # e.g. an int past the int/str digit limit
+            _send(self.reply(object()) if reply[0] == "v" else ["e", "ValueError", "the answer cannot be sent"])
 
     def loop(self) -> None:
         while True:
@@ -189,7 +196,7 @@ class _Channel:
                 message = self.receive()
             except EOFError:
                 return
-            _send(self.serve_one(message))
+            self.answer(message)
 
 
 def serve(source: str, run_dir: str) -> int:

@@ -210,9 +210,13 @@ def _setup(cfg: Config, sock: socket.socket, sync_w: int, go_r: int) -> None:
             os.setgroups([])
         # the mounts above become locked: nothing in the new user namespace can take them away
         linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWIPC)
+        # the worker writes our id maps through /proc/PID: without root over the host it can only while
+        # we are dumpable (no program exists yet); not dumpable again before anything else happens
+        linux.set_dumpable(True)
         os.write(sync_w, b"u")
         if read_exact(go_r, 1) != b"g":
             raise RuntimeError("no id maps")
+        linux.set_dumpable(False)
         os.setresgid(INSIDE_ID, INSIDE_ID, INSIDE_ID)
         os.setresuid(INSIDE_ID, INSIDE_ID, INSIDE_ID)
     pid = os.fork()
@@ -279,6 +283,8 @@ class _Runner:
             self.fresh_mounts()
         else:
             os.makedirs(self.scratch, exist_ok=True)
+            if self.cfg.as_root and self.cfg.uid is not None:  # programs run as the worker's program uid
+                os.chown(self.scratch, self.cfg.uid, self.cfg.gid if self.cfg.gid is not None else self.cfg.uid)
         send_frame(self.sock, json.dumps({"ready": True}).encode())
         while True:
             try:
@@ -307,7 +313,7 @@ class _Runner:
         pid = os.fork() if not error else -1
         if pid == 0:
             self.sock.close()
-            _program(req, fds, limits, self.scratch, self.cfg.isolated)
+            _program(req, fds, limits, self.scratch, self.cfg)
         for fd in fds:
             os.close(fd)
         status, own_cpu, faults = (0, 0.0, 0)
@@ -439,12 +445,18 @@ CHILD_ENV = {
 }
 
 
-def _program(req: dict, fds: list[int], limits: list, scratch: str, isolated: bool) -> None:
+def _program(req: dict, fds: list[int], limits: list, scratch: str, cfg: Config) -> None:
     """In the program's process: limits, descriptors, no capabilities, seccomp; then run. Never returns."""
+    isolated = cfg.isolated
     try:
         os.setsid()
-        for which, value in limits:
+        for which, value in limits[:-1]:
             resource.setrlimit(which, value)
+        if not isolated and cfg.as_root and cfg.uid is not None:  # unsafe backend as root: at least not root
+            os.setgroups([])
+            os.setresgid(cfg.gid or cfg.uid, cfg.gid or cfg.uid, cfg.gid or cfg.uid)
+            os.setresuid(cfg.uid, cfg.uid, cfg.uid)
+        resource.setrlimit(*limits[-1])  # RLIMIT_NPROC counts the (final) uid's processes
         os.chdir(scratch)
         # fds: stdin (or -1: /dev/null stays), stdout, stderr[, call in, call out]
         for target, fd in enumerate(fds):
