@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from rewardsmith.sandbox import Limits, Sandbox
 from rewardsmith.sandbox.bwrap import find_bwrap
+from rewardsmith.sandbox.uids import BLOCK, BLOCKS, FIRST
 
 
 def require_bwrap() -> str:
@@ -39,19 +41,27 @@ def box(bwrap_path: str) -> Iterator[Sandbox]:
     sandbox.close()
 
 
+def _program_uid(pid: int | str) -> bool:
+    try:
+        return FIRST <= os.stat(f"/proc/{pid}").st_uid < FIRST + BLOCK * BLOCKS
+    except OSError:
+        return False
+
+
+def _parent(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return "0"
+
+
 def _sandbox_uid_processes() -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if 61000 <= os.stat(f"/proc/{entry}").st_uid < 61256:
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
+    """Processes of the program uids other than the runners (each a child of its worker, which runs as root)."""
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and _program_uid(e) and _program_uid(_parent(e))]
 
 
 @pytest.fixture
 def strays():
-    """Host processes owned by the sandbox's program uids (61000 + slot): there should be none between runs."""
+    """Host processes owned by the sandbox's program uids (as root: a block per instance, ``uids.py``): there
+    should be none between runs."""
     return _sandbox_uid_processes

@@ -14,7 +14,7 @@ import pytest
 
 from rewardsmith.sandbox import Limits, Request, Sandbox, SandboxUnavailable
 from rewardsmith.sandbox import bwrap as bwrap_mod
-from rewardsmith.sandbox.checks import check_environment
+from rewardsmith.sandbox.checks import check_environment, environment_errors
 from rewardsmith.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,10 +38,10 @@ def test_run_many_keeps_order_over_two_workers(bwrap_path: str) -> None:
         reqs = [Request(source=f"print({i} * {i})") for i in range(20)]
         results = sb.run_many(reqs)
         assert [r.stdout for r in results] == [f"{i * i}\n" for i in range(20)]
-        # two programs at once run in two distinct sandboxes (each worker has its own program uid as root)
-        slow = [Request(source="import os, time\ntime.sleep(0.5)\nprint(os.getuid())") for _ in range(2)]
-        uids = {r.stdout for r in sb.run_many(slow)}
-        assert len(uids) == (2 if os.geteuid() == 0 else 1)
+        # two workers: two sandboxes; as root each with its own program uid on the host
+        args = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in sb.worker_pids()]
+        uids = {a[a.index(b"--uid") + 1] for a in args if b"--uid" in a}
+        assert len(uids) == (2 if os.geteuid() == 0 else 0)
 
 
 def test_network_and_filesystem_view(box: Sandbox) -> None:
@@ -72,47 +72,60 @@ def test_refuses_without_bubblewrap(monkeypatch: pytest.MonkeyPatch) -> None:
         bwrap_mod.find_bwrap.cache_clear()
 
 
-def test_fallback_warns_loudly_and_still_limits(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_silent_fallback_and_the_unsafe_backend_only_by_name(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("REWARDSMITH_BWRAP", "")
     bwrap_mod.find_bwrap.cache_clear()
     try:
+        for backend in ("auto", "bwrap"):
+            with pytest.raises(SandboxUnavailable, match="unsafe-subprocess"):
+                Sandbox(workers=1, backend=backend)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="unsafe-subprocess"):
+            Sandbox(workers=1, backend="subprocess")  # type: ignore[arg-type]
         with caplog.at_level(logging.WARNING, logger="rewardsmith.sandbox"):
-            sb = Sandbox(workers=1, backend="auto", limits=Limits(wall_s=1, cpu_s=5, memory_mb=256))
-        assert any("SANDBOX DOWNGRADED" in rec.getMessage() for rec in caplog.records)
+            sb = Sandbox(workers=1, backend="unsafe-subprocess", limits=Limits(wall_s=1, cpu_s=5, memory_mb=256))
+        assert any("UNSAFE" in rec.getMessage() for rec in caplog.records)
         with sb:
-            assert sb.backend == "subprocess" and not sb.isolated
+            assert sb.backend == "unsafe-subprocess" and not sb.isolated
             assert sb.run("print(6 * 7)").stdout == "42\n"
             assert sb.run("import time\ntime.sleep(30)").limit == "wall"
             assert sb.run("x = bytearray(2 << 30)").limit == "memory"
+            if os.geteuid() == 0:  # even unisolated, programs do not run as root
+                assert sb.run("import os\nprint(os.getuid())").stdout.strip() != "0"
     finally:
         monkeypatch.delenv("REWARDSMITH_BWRAP")
         bwrap_mod.find_bwrap.cache_clear()
 
 
-def test_check_environment_warns_only_when_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_fails_when_code_would_run_without_a_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = load_spec({"name": "s", "components": [{"name": "tests", "reward": "code_tests"}]})
+    unsafe = load_spec({"name": "u", "components": [
+        {"name": "tests", "reward": "code_tests", "params": {"backend": "unsafe-subprocess"}}]})
     plain = load_spec({"name": "p", "components": [{"name": "calls", "reward": "tool_call"}]})
     bwrap_mod.find_bwrap.cache_clear()
     if bwrap_mod.find_bwrap()[0] is not None:
-        assert check_environment(spec) == []
+        assert environment_errors(spec) == []
     monkeypatch.setenv("REWARDSMITH_BWRAP", "/nonexistent/bwrap")
     bwrap_mod.find_bwrap.cache_clear()
     try:
-        warnings = check_environment(spec)
-        assert len(warnings) == 1 and "SANDBOX DOWNGRADED for tests" in warnings[0]
-        assert check_environment(plain) == []
+        errors = environment_errors(spec)
+        assert len(errors) == 1 and "NO SANDBOX for tests" in errors[0]
+        assert environment_errors(unsafe) == []
+        assert [w for w in check_environment(unsafe) if w.startswith("UNSAFE: tests")]
+        assert environment_errors(plain) == [] and check_environment(plain) == []
     finally:
         monkeypatch.delenv("REWARDSMITH_BWRAP")
         bwrap_mod.find_bwrap.cache_clear()
 
 
-def test_cli_check_prints_the_warning(tmp_path: Path) -> None:
+def test_cli_check_fails_without_a_sandbox(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text("name: ct\ncomponents:\n  - {name: tests, reward: code_tests}\n")
     env = dict(os.environ, REWARDSMITH_BWRAP="/nonexistent/bwrap", COLUMNS="200")
     out = subprocess.run([sys.executable, "-m", "rewardsmith", "check", str(spec)], capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "WARNING" in out.stdout and "SANDBOX DOWNGRADED" in out.stdout
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    assert "ERROR" in out.stdout and "NO SANDBOX for tests" in out.stdout
 
 
 def test_workers_die_with_their_parent(bwrap_path: str) -> None:

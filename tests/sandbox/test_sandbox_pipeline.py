@@ -27,10 +27,11 @@ def _children(pid: int) -> list[int]:
 
 
 def _worker_python(bwrap_pid: int) -> int:
-    """Host pid of the warm interpreter under a worker's bwrap (bwrap -> bwrap (pid 1 inside) -> python)."""
+    """Host pid of the worker interpreter under a worker's bwrap (bwrap -> bwrap (pid 1 inside) -> worker
+    -> runner -> programs): the first interpreter whose parent is bwrap."""
     todo = [bwrap_pid]
     while todo:
-        pid = todo.pop()
+        pid = todo.pop(0)
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         if not argv[0].endswith("bwrap") and any(a.endswith("worker_main.py") for a in argv):
             return pid
@@ -39,8 +40,9 @@ def _worker_python(bwrap_pid: int) -> int:
 
 
 def _wait_until_running_a_program(worker: int) -> None:
+    """Until the worker's runner has a child: the program."""
     for _ in range(500):
-        if _children(worker):
+        if any(_children(runner) for runner in _children(worker)):
             return
         time.sleep(0.01)
     raise AssertionError("the worker never started the program")
@@ -89,14 +91,18 @@ def test_programs_back_to_back_in_one_worker_do_not_see_each_other(bwrap_path: s
     )
     second = (
         "import builtins, json, os\n"
-        "procs = [p for p in os.listdir('/proc') if p.isdigit()]\n"
-        "print(os.listdir('.'), hasattr(builtins, 'LEAKED'), os.environ.get('LEAKED'), len(procs))\n"
+        "try:\n"
+        "    os.kill(-1, 0)\n"  # any process of its PID namespace but itself and init (the runner)?
+        "    alone = False\n"
+        "except ProcessLookupError:\n"
+        "    alone = True\n"
+        "print(os.listdir('.'), hasattr(builtins, 'LEAKED'), os.environ.get('LEAKED'), alone)\n"
     )
     with Sandbox(workers=1, backend="bwrap", pipeline=3) as sb:
         one, two, three = sb.run_many([Request(source=first), Request(source=second), Request(source=second)])
     assert one.ok and one.stdout == "planted\n", one
-    # pid 1 (bwrap), the worker and the program itself: the daemon is gone
-    assert two.ok and two.stdout == "[] False None 3\n", two
+    # the daemon is gone: the program and its runner are alone in their PID namespace
+    assert two.ok and two.stdout == "[] False None True\n", two
     assert three.stdout == two.stdout
 
 
@@ -165,7 +171,7 @@ def test_closing_fails_what_still_waits(bwrap_path: str) -> None:
     thread = threading.Thread(target=lambda: got.setdefault("results", sb.run_many(reqs)))
     thread.start()
     for _ in range(3000):
-        if sb.worker_pids() and _children(_worker_python(sb.worker_pids()[0])):
+        if sb.worker_pids() and any(_children(r) for r in _children(_worker_python(sb.worker_pids()[0]))):
             break
         time.sleep(0.01)
     sb.close()

@@ -8,7 +8,8 @@ import importlib
 NAME = "check"
 HELP = "validate a spec file without scoring anything"
 
-#: Modules that may add environment checks: each defines ``check_environment(spec) -> list[str]`` warnings.
+#: Modules that may add environment checks: each defines ``check_environment(spec) -> list[str]`` warnings
+#: and may define ``environment_errors(spec) -> list[str]`` (any error makes the check fail).
 ENVIRONMENT_CHECKS = ("rewardsmith.sandbox.checks", "rewardsmith.judges.checks", "rewardsmith.models.checks")
 
 
@@ -27,6 +28,17 @@ def environment_warnings(spec: object) -> list[str]:
     return warnings
 
 
+def environment_errors(spec: object) -> list[str]:
+    errors: list[str] = []
+    for name in ENVIRONMENT_CHECKS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        errors.extend(getattr(module, "environment_errors", lambda _spec: [])(spec))
+    return errors
+
+
 def run(args: argparse.Namespace) -> int:
     from rewardsmith.cli import console
     from rewardsmith.spec import load_spec
@@ -39,4 +51,7 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     for w in environment_warnings(spec):
         console.print(f"[bold yellow]WARNING[/bold yellow] {w}")
+    for e in environment_errors(spec):
+        console.print(f"[bold red]ERROR[/bold red] {e}")
+        status = 1
     return status

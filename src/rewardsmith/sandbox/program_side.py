@@ -188,7 +188,7 @@ class _Channel:
         try:
             _send(reply)
         except (ValueError, TypeError, RecursionError):  # e.g. an int past the int/str digit limit
-            _send(self.reply(object()) if reply[0] == "v" else ["e", "ValueError", "the answer cannot be sent"])
+            _send(["e", "ValueError", "the answer cannot be sent as plain data"])
 
     def loop(self) -> None:
         while True:
