@@ -117,25 +117,92 @@ def test_a_group_with_hanging_and_crashing_candidates(bwrap_path: str) -> None:
     results = code_tests(candidates, [{"tests": MBPP_TESTS}] * len(candidates), wall_s=2, test_timeout_s=0.3, backend="bwrap")
     assert all(r.status is Status.OK for r in results), [r.reason for r in results]
     assert [r.value for r in results] == [1.0, 0.0, 0.0, 0.0, pytest.approx(2 / 3), 0.0, 0.0, 1.0]
-    assert results[1].info["limit"] == "wall"
+    assert results[1].info["limit"] == "wall" and results[1].info["no_cache"] is True
     assert "MemoryError" in results[5].info["program_error"]
     assert results[6].info["failures"][0].endswith("timeout")
 
 
 def test_tests_compiled_on_the_host_and_in_the_sandbox_agree(bwrap_path: str) -> None:
-    from rewardsmith.execution.test_driver import assert_request, plan_tests, read_report
+    from rewardsmith.execution.test_driver import assert_request, plan_tests, read_verdict
     from rewardsmith.sandbox import Limits, Sandbox
 
     tests = "def check(f):\n    assert f(1) == 2\n    x = f(2)\n    assert x == 4, f'got {x}'\n    assert f(None)\n"
     plan = plan_tests(tests, "inc")
     assert plan.compiled is not None
     program = "def inc(x):\n    return x + 1\n"
-    host = assert_request(program, plan, 1.0, "n1", Limits())
-    here = assert_request(program, plan, 1.0, "n1", Limits())
+    host = assert_request(program, plan, 1.0, Limits())
+    here = assert_request(program, plan, 1.0, Limits())
     here.args["magic"] = b"\0\0\0\0"  # another interpreter: the worker compiles the sources itself
     with Sandbox(workers=1, backend="bwrap") as sb:
         a, b = sb.run_many([host, here])
-    outcome = read_report(a.report, plan, "n1")
-    assert outcome == read_report(b.report, plan, "n1")
+    outcome = read_verdict(a, plan)
+    assert outcome == read_verdict(b, plan)
     assert outcome.passed == [True, False, False]
     assert outcome.errors[1] == "AssertionError: got 3" and outcome.errors[2].startswith("TypeError")
+    assert outcome.mode == "trusted-calls" and outcome.calls == 3
+
+
+JUDGE_TESTS = """
+def check(candidate):
+    assert candidate([3, 1, 2], key=lambda x: -x) == [3, 2, 1]
+    data = [3, 1, 2]
+    candidate(data)
+    assert data == [1, 2, 3]
+    assert COUNT == 2
+    box = Box(5)
+    box.add(2)
+    assert box.total() == 7
+    try:
+        candidate(None)
+        assert False, 'no exception'
+    except TypeError:
+        pass
+"""
+JUDGE_PROGRAM = """
+COUNT = 0
+def order(items, key=None):
+    global COUNT
+    COUNT += 1
+    if items is None:
+        raise TypeError('no items')
+    items.sort(key=key)
+    return items
+class Box:
+    def __init__(self, v):
+        self.v = v
+    def add(self, x):
+        self.v += x
+    def total(self):
+        return self.v
+"""
+
+
+def test_the_judge_handles_callbacks_mutation_globals_objects_and_exceptions(bwrap_path: str) -> None:
+    """Test shapes that go beyond one call with plain arguments, all judged in trusted code: a lambda
+    argument (run by the judge when the program calls it), an argument sorted in place (written back), a
+    program global read by the tests, an object of the program used through its methods, an exception
+    the tests expect."""
+    wrong = JUDGE_PROGRAM.replace("items.sort(key=key)", "items = sorted(items)").replace("self.v += x", "pass")
+    ok, bad = code_tests([JUDGE_PROGRAM, wrong], [{"tests": JUDGE_TESTS, "entry_point": "order"}] * 2, fence_language="", backend="bwrap")
+    assert ok.value == 1.0 and ok.info["verdict_mode"] == "trusted-calls", ok.info
+    assert [bad.components[f"test_{i}"] for i in range(5)] == [0.0, 0.0, 1.0, 0.0, 1.0], bad.info
+
+
+def test_a_value_that_is_not_plain_data_fails_its_test_with_the_reason(bwrap_path: str) -> None:
+    program = "class Yes(int):\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Yes(a + b)\n"
+    (r,) = code_tests([program], [{"tests": MBPP_TESTS}], fence_language="", backend="bwrap")
+    assert r.status is Status.OK and r.value == 0.0
+    assert "not plain data" in r.info["failures"][0] and "Yes" in r.info["failures"][0]
+
+
+def test_timing_dependent_results_are_not_cached(bwrap_path: str) -> None:
+    slow = "import time\ntime.sleep(60)\n"
+    hang = "def add(a, b):\n    while True:\n        pass\n"
+    wall, timeout, fine = code_tests([slow, hang, ADD_OK], [{"tests": MBPP_TESTS}] * 3, wall_s=1.5, test_timeout_s=0.2, backend="bwrap")
+    assert wall.info.get("no_cache") is True and timeout.info.get("no_cache") is True
+    assert "no_cache" not in fine.info
+    from rewardsmith.engine.cache import Cache
+
+    cache = Cache(":memory:")
+    cache.put_many({"wall": wall, "timeout": timeout, "fine": fine})
+    assert sorted(cache.get_many(["wall", "timeout", "fine"])) == ["fine"]

@@ -21,6 +21,7 @@ def test_canonical_solutions_all_pass(humaneval: list[dict[str, Any]], bwrap_pat
         tests = [k for k in res.components if k.startswith("test_")]
         assert tests and all(res.components[k] == 1.0 for k in tests)
         assert res.info["backend"] == "bwrap"
+        assert res.info["verdict_mode"] == "trusted-calls"  # judged in the worker, never by the program
 
 
 def test_broken_variants_score_below_one(humaneval: list[dict[str, Any]], bwrap_path: str) -> None:
