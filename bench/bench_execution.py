@@ -1,10 +1,13 @@
 """Benchmark: code_tests through the Engine with the sandbox on vs a naive harness.
 
 Anchor: a fresh ``python -c`` subprocess per program, 2 at a time, no isolation (the usual quick
-harness). Ours: ``code_tests`` through ``rewardsmith.engine.Engine`` (bubblewrap sandbox, warm forking
-workers, concurrency = cores). Workload: HumanEval's 164 canonical solutions repeated 5 times with
-distinct text (a comment makes each copy unique, so nothing is deduplicated or cached). Both sides
-run every program against its tests and must agree that every one passes.
+harness: program and tests in one interpreter, so its verdict is forgeable). Ours: ``code_tests`` through
+``rewardsmith.engine.Engine`` (bubblewrap sandbox, warm workers, concurrency = cores, the tests judged by
+the trusted worker with every candidate call made in the sandboxed program), as the current user and,
+when run as root, again as ``nobody`` (the unprivileged mode: no cgroup, user namespaces only).
+Workload: HumanEval's 164 canonical solutions repeated 5 times with distinct text (a comment makes each
+copy unique, so nothing is deduplicated or cached). Every side runs every program against its tests and
+must agree that every one passes.
 
 Besides throughput (the target: ours / anchor, measured in the same run), the bench records the CPU
 each side spends per program (anchor: its interpreters; ours: this process + the sandbox workers and
@@ -12,6 +15,7 @@ the programs they fork). On a shared machine the throughput ratio moves with the
 the CPU share of its runnable processes, and ours has more of them); the CPU ratio moves much less.
 
 Run: ``.venv/bin/python bench/bench_execution.py [--repeat 5]``; writes bench/results/execution.md.
+The machine may be shared: the load average before and after is recorded with the figures.
 """
 
 from __future__ import annotations
@@ -118,7 +122,25 @@ def run_ours(rows: list[dict]) -> tuple[float, list[float], int, str, float]:
         cpu = _self_cpu() + _tree_cpu(box.worker_pids()) - cpu
     latencies = [float(r.info.get("tests", {}).get("seconds", float("nan"))) for r in results]
     passed = sum(1 for r in results if r.is_ok and r.value == 1.0)
-    return wall, latencies, passed, box.backend, cpu
+    return wall, latencies, passed, f"{box.backend}, memory {box.memory_bound.split(':')[0]}", cpu
+
+
+def run_ours_unprivileged(repeat: int) -> tuple[float, list[float], int, str, float] | None:
+    """``run_ours`` in a child process as nobody (None when this process cannot drop to nobody)."""
+    from rewardsmith.testing import unprivileged
+
+    if os.geteuid() != 0:
+        return None  # the main run already is unprivileged
+    if not unprivileged.available():
+        return None
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(REPO / "src"), "HOME": "/tmp",
+           "REWARDSMITH_SHARED_DATA": str(DATA.parents[1])}
+    argv = unprivileged.as_nobody([sys.executable, str(Path(__file__).resolve()), "--ours-json", "--repeat", str(repeat)], env)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=1800, cwd="/")
+    if out.returncode != 0:
+        raise RuntimeError(f"unprivileged run failed: {out.stderr[-2000:]}")
+    wall, lat, passed, backend, cpu = json.loads(out.stdout.strip().splitlines()[-1])
+    return wall, lat, passed, backend, cpu
 
 
 def _program(row: dict) -> str:
@@ -171,19 +193,35 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--anchor-sample", type=int, default=0, help="run the anchor on only N programs (0: all)")
+    parser.add_argument("--ours-json", action="store_true", help=argparse.SUPPRESS)  # the unprivileged child run
     args = parser.parse_args()
     rows = load_programs(args.repeat)
+    if args.ours_json:
+        print(json.dumps(list(run_ours(rows))))
+        return 0
     anchor_rows = rows[: args.anchor_sample] if args.anchor_sample else rows
 
     load_before = os.getloadavg()[0]
     a_wall, a_lat, a_ok, a_cpu = run_anchor(anchor_rows)
     o_wall, o_lat, o_ok, backend, o_cpu = run_ours(rows)
+    nobody = run_ours_unprivileged(args.repeat)
     floor_in, floor_fork = run_floors(rows)
     a_rate = len(anchor_rows) / a_wall
     o_rate = len(rows) / o_wall
     ratio = o_rate / a_rate
     a_cpu_ms = a_cpu / len(anchor_rows) * 1000
     o_cpu_ms = o_cpu / len(rows) * 1000
+    who = "root" if os.geteuid() == 0 else "the current (unprivileged) user"
+    nobody_rows: list[str] = []
+    nobody_ratio = ""
+    if nobody is not None:
+        n_wall, n_lat, n_ok, n_backend, n_cpu = nobody
+        n_rate, n_cpu_ms = len(rows) / n_wall, n_cpu / len(rows) * 1000
+        nobody_rows = [
+            f"| rewardsmith code_tests via Engine, as nobody ({n_backend}) | {len(rows)} | {n_ok} | {n_rate:.1f} | "
+            f"{percentile(n_lat, 0.5) * 1000:.1f} | {percentile(n_lat, 0.99) * 1000:.1f} | {n_cpu_ms:.2f} |"
+        ]
+        nobody_ratio = (f"; as nobody: **{n_rate / a_rate:.1f}x** throughput, {a_cpu_ms / n_cpu_ms:.1f}x CPU per program")
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, load avg {load_before:.1f} before the run, "
         f"{os.getloadavg()[0]:.1f} after"
@@ -199,17 +237,18 @@ def main() -> int:
         "| harness | programs | all tests pass | programs/s | p50 latency (ms) | p99 latency (ms) | CPU per program (ms) |",
         "|---|---|---|---|---|---|---|",
         f"| anchor: fresh `python -c` per program, 2 at a time, no isolation | {len(anchor_rows)} | {a_ok} | {a_rate:.1f} | {percentile(a_lat, 0.5) * 1000:.1f} | {percentile(a_lat, 0.99) * 1000:.1f} | {a_cpu_ms:.2f} |",
-        f"| rewardsmith code_tests via Engine, bubblewrap sandbox | {len(rows)} | {o_ok} | {o_rate:.1f} | {percentile(o_lat, 0.5) * 1000:.1f} | {percentile(o_lat, 0.99) * 1000:.1f} | {o_cpu_ms:.2f} |",
+        f"| rewardsmith code_tests via Engine, as {who} ({backend}) | {len(rows)} | {o_ok} | {o_rate:.1f} | {percentile(o_lat, 0.5) * 1000:.1f} | {percentile(o_lat, 0.99) * 1000:.1f} | {o_cpu_ms:.2f} |",
+        *nobody_rows,
         f"| floor: fork a warm interpreter per program, run it, no isolation, no IPC | {len(rows)} | | | | | {floor_fork:.2f} |",
         f"| floor: compile + run in one process, no process per program | {len(rows)} | | | | | {floor_in:.2f} |",
         "",
-        f"**ratio (ours / anchor throughput): {ratio:.1f}x** (target >= 10x)",
+        f"**ratio (ours / anchor throughput): {ratio:.1f}x** (target >= 10x){nobody_ratio}",
         "",
         f"CPU per program, anchor / ours: {a_cpu_ms / o_cpu_ms:.1f}x (less load-dependent than throughput; ours = engine",
         "process + sandbox workers + the programs they fork). Under load the throughput ratio overstates our lead.",
         "",
-        "Latency: anchor = wall time of one subprocess; ours = time of the program's run inside the sandbox",
-        "worker (fork to exit, as measured by the worker). Numbers are provisional when the machine is shared.",
+        "Latency: anchor = wall time of one subprocess; ours = time from the program's start to the verdict inside the",
+        "sandbox worker (as measured by the worker). Numbers are provisional when the machine is shared.",
         "",
         f"What 10x would take here: the anchor spends {a_cpu_ms:.1f} ms of CPU per program and keeps both cores busy",
         f"when the machine is quiet, so 10x its throughput means at most {a_cpu_ms / 10:.1f} ms of CPU per program for",
@@ -225,7 +264,7 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)
-    print(f"ratio {ratio:.1f}x  (anchor {a_rate:.1f}/s, ours {o_rate:.1f}/s); CPU per program {a_cpu_ms:.2f} / {o_cpu_ms:.2f} ms = {a_cpu_ms / o_cpu_ms:.1f}x")
+    print(f"ratio {ratio:.1f}x  (anchor {a_rate:.1f}/s, ours {o_rate:.1f}/s); CPU per program {a_cpu_ms:.2f} / {o_cpu_ms:.2f} ms = {a_cpu_ms / o_cpu_ms:.1f}x{nobody_ratio}")
     return 0
 
 

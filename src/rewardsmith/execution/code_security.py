@@ -41,7 +41,7 @@ def code_security(
     reference: Any,
     weights: dict[str, float] | None = None,
     fence_language: str = "python",
-    test_backend: Literal["auto", "bwrap", "subprocess"] = "auto",
+    test_backend: Literal["auto", "bwrap", "unsafe-subprocess"] = "auto",
 ) -> RewardResult:
     """Semantic (bandit findings removed vs added) + syntactic (similarity to the reference repair) + optional tests (Islam et al. 2024).
 

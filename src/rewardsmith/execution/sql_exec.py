@@ -87,7 +87,7 @@ def sql_exec(
     timeout_s: float = 5.0,
     digits: int = 6,
     column_order: Literal["strict", "any"] = "strict",
-    backend: Literal["auto", "bwrap", "subprocess"] = "auto",
+    backend: Literal["auto", "bwrap", "unsafe-subprocess"] = "auto",
 ) -> RewardResult:
     """Execution accuracy by result-set comparison, with syntax / schema-linking / n-gram components (Reasoning-SQL, Pourreza et al. 2025).
 

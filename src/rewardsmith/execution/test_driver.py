@@ -15,6 +15,7 @@ copy; functions the prefix only declares (a docstring, ``pass``) and the entry p
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import importlib.util
 import marshal
@@ -40,6 +41,9 @@ class TestPlan:
     prefix: str | None = None
     stubs: tuple[str, ...] = ()
     is_async: bool = False
+    #: The candidate's calls, in order, when the tests are only asserts calling it with literal arguments
+    #: (the judge asks for all their answers in one message, then checks them one by one); else None.
+    prefetch: tuple[tuple[str, tuple, dict], ...] | None = None
     #: ``marshal`` of the code objects, compiled once here (the tests are trusted data) so that no
     #: sandboxed run compiles them again; None when they do not compile (the worker compiles the texts).
     compiled: bytes | None = None
@@ -84,19 +88,87 @@ def _defined(nodes: list[ast.stmt]) -> set[str]:
     return names
 
 
-def _prefix_part(prefix: str | None, tests: ast.Module, entry_point: str | None) -> tuple[str | None, tuple[str, ...]]:
-    """(the prefix to run in the judge, or None when the tests use nothing it defines; its stub names)."""
+_Prefix = tuple[str | None, tuple[str, ...], set[str]]
+
+
+def _prefix_part(prefix: str | None, tests: ast.Module, entry_point: str | None) -> _Prefix:
+    """(the prefix to run in the judge, or None when the tests use nothing it defines; its stub names; the
+    names it gives the tests)."""
     if not prefix:
-        return None, ()
+        return None, (), set()
     try:
         tree = ast.parse(prefix)
     except SyntaxError:
-        return None, ()
+        return None, (), set()
     stubs = {n.name for n in tree.body if _is_stub(n)} | ({entry_point} if entry_point else set())
     used = {n.id for n in ast.walk(tests) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if not (used & (_defined(tree.body) - stubs)):
-        return None, ()
-    return prefix, tuple(sorted(stubs))
+    provided = _defined(tree.body) - stubs
+    if not (used & provided):
+        return None, (), set()
+    return prefix, tuple(sorted(stubs)), provided
+
+
+class _CallOrder(ast.NodeVisitor):
+    """The calls of the program's names in one statement, in evaluation order, with literal arguments;
+    ``calls`` becomes None when a call is not that simple or a program name is used another way."""
+
+    def __init__(self, program_names: set[str]) -> None:
+        self.names = program_names
+        self.calls: list[tuple[str, tuple, dict]] | None = []
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in self.names:  # not as the function of a call (visit_Call skips those)
+            self.calls = None
+
+    def visit_Call(self, node: ast.Call) -> None:
+        for child in [*node.args, *(k.value for k in node.keywords)]:
+            self.visit(child)
+        if not (isinstance(node.func, ast.Name) and node.func.id in self.names):
+            self.visit(node.func)
+            return
+        try:
+            args = tuple(ast.literal_eval(a) for a in node.args)
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            self.calls = None
+            return
+        if self.calls is not None and None not in kwargs:
+            self.calls.append((node.func.id, args, kwargs))
+        else:
+            self.calls = None
+
+
+_NOT_STATIC = (ast.Lambda, ast.comprehension, ast.IfExp, ast.BoolOp, ast.NamedExpr, ast.Await, ast.Starred)
+
+
+def _prefetch(units: tuple[tuple[str, str], ...], tree: ast.Module, bind: str, entry_point: str | None,
+              prefix_names: set[str]) -> tuple[tuple[str, tuple, dict], ...] | None:
+    """All the calls the tests will make to the program, when they are known before running them: every
+    unit is a plain ``assert`` (no loop, branch, comprehension or lambda), every call of a program name has
+    literal arguments, and the tests use the program no other way. None otherwise."""
+    defined = set(dir(builtins)) | prefix_names
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            defined.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in n.names)
+        elif isinstance(n, ast.arguments):
+            defined.update(a.arg for a in [*n.posonlyargs, *n.args, *n.kwonlyargs])
+    program = {bind} | ({entry_point} if entry_point else set())
+    calls: list[tuple[str, tuple, dict]] = []
+    for _kind, src in units:
+        node = ast.parse(src).body[0]
+        if not isinstance(node, ast.Assert) or any(isinstance(n, _NOT_STATIC) for n in ast.walk(node)):
+            return None
+        names = program | ({n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - defined)
+        order = _CallOrder(names)
+        order.visit(node)
+        if order.calls is None:
+            return None
+        calls += [(entry_point if entry_point and name == bind else name, args, kwargs) for name, args, kwargs in order.calls]
+    return tuple(calls) or None
 
 
 def _compiled(plan: TestPlan) -> bytes | None:
@@ -114,10 +186,12 @@ def _compiled(plan: TestPlan) -> bytes | None:
         return None
 
 
-def _plan(module: str | None, units: list[tuple[str, str]], bind: str, entry_point: str | None,
-          prefix: tuple[str | None, tuple[str, ...]], is_async: bool = False) -> TestPlan:
-    plan = TestPlan(module=module or None, units=tuple(units), bind=bind, entry_point=entry_point,
-                    prefix=prefix[0], stubs=prefix[1], is_async=is_async)
+def _plan(tree: ast.Module, module: str | None, units: list[tuple[str, str]], bind: str, entry_point: str | None,
+          prefix: _Prefix, is_async: bool = False) -> TestPlan:
+    frozen = tuple(units)
+    prefetch = None if is_async else _prefetch(frozen, tree, bind, entry_point, prefix[2])
+    plan = TestPlan(module=module or None, units=frozen, bind=bind, entry_point=entry_point,
+                    prefix=prefix[0], stubs=prefix[1], is_async=is_async, prefetch=prefetch)
     object.__setattr__(plan, "compiled", _compiled(plan))
     return plan
 
@@ -133,6 +207,10 @@ def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "ch
     2
     >>> plan_tests("def check(c):\\n    assert c(h(1)) == 1\\n", "f", prefix="def h(x):\\n    return x\\ndef f(y):\\n    '''doc'''\\n").stubs
     ('f',)
+    >>> plan_tests("def check(c):\\n    assert c(1, k=[2]) == 3\\n    assert abs(c(2) - 1) < 1e-6\\n", "f").prefetch
+    (('f', (1,), {'k': [2]}), ('f', (2,), {}))
+    >>> plan_tests("def check(c):\\n    x = 2\\n    assert c(x) == 4\\n", "f").prefetch is None
+    True
     """
     try:
         tree = ast.parse(tests)
@@ -157,14 +235,14 @@ def plan_tests(tests: str, entry_point: str | None = None, check_name: str = "ch
             module = ast.unparse(ast.Module(body=[*module_nodes, check], type_ignores=[]))
         if not any(kind == "test" for kind, _ in units):
             raise TestsError("the check function has no assert")
-        return _plan(module, units, bind, entry_point, pre)
+        return _plan(tree, module, units, bind, entry_point, pre)
     if entry_point is not None and isinstance(check, ast.AsyncFunctionDef):  # an async check: awaited whole
         module = ast.unparse(ast.Module(body=[n for n in tree.body if not _is_check_call(n, check_name)], type_ignores=[]))
-        return _plan(module, [("test", f"{check_name}({entry_point})")], "candidate", entry_point, pre, is_async=True)
+        return _plan(tree, module, [("test", f"{check_name}({entry_point})")], "candidate", entry_point, pre, is_async=True)
     units = [("test" if _has_assert(n) else "setup", ast.unparse(n)) for n in tree.body]
     if not any(kind == "test" for kind, _ in units):
         raise TestsError("the tests contain no assert")
-    return _plan(None, units, "candidate", entry_point, pre)
+    return _plan(tree, None, units, "candidate", entry_point, pre)
 
 
 def assert_request(program: str, plan: TestPlan, test_timeout_s: float, limits: Limits) -> Request:
@@ -177,6 +255,7 @@ def assert_request(program: str, plan: TestPlan, test_timeout_s: float, limits: 
         "units": plan.units,
         "prefix": plan.prefix,
         "stubs": plan.stubs,
+        "prefetch": plan.prefetch,
         "bind": plan.bind,
         "entry_point": plan.entry_point,
         "is_async": plan.is_async,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import struct
 
 CLONE_NEWNS = 0x00020000
@@ -176,7 +175,7 @@ def _build_x86_64() -> bytes:
 
 def seccomp_filter() -> bytes | None:
     """The BPF program (None where the syscall table is not known: only x86-64 is)."""
-    if platform.machine() not in ("x86_64", "AMD64"):
+    if os.uname().machine not in ("x86_64", "AMD64"):
         return None
     return _build_x86_64()
 

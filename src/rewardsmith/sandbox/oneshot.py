@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from rewardsmith.sandbox.bwrap import find_bwrap, sandbox_argv
+from rewardsmith.sandbox.bwrap import HOST_ENV, find_bwrap, sandbox_argv
 from rewardsmith.sandbox.limits import Limits
 from rewardsmith.sandbox.result import RunResult
 
@@ -43,15 +43,22 @@ def run_oneshot(
     limits: Limits | None = None,
     backend: str = "auto",
 ) -> RunResult:
-    """Run ``command`` once in a fresh sandbox where each of ``ro_files`` is visible read-only at its path."""
+    """Run ``command`` once in a fresh sandbox where each of ``ro_files`` is visible read-only at its path.
+    ``backend`` as for ``Sandbox``: without bubblewrap the run fails (an infrastructure error, never a
+    silent run without isolation) unless "unsafe-subprocess" is named."""
+    from rewardsmith.sandbox.pool import check_backend
+
+    check_backend(backend)
     lim = limits or Limits()
-    bwrap, why = (None, "subprocess backend requested") if backend == "subprocess" else find_bwrap()
+    bwrap, why = (None, "unsafe-subprocess backend requested") if backend == "unsafe-subprocess" else find_bwrap()
     if bwrap is None:
-        if backend == "bwrap":
-            return RunResult.sandbox_failure(f"bubblewrap is not usable: {why}", "bwrap")
-        log.warning("SANDBOX DOWNGRADED: bubblewrap is not usable (%s); running %s with rlimits only", why, command[0])
+        if backend != "unsafe-subprocess":
+            return RunResult.sandbox_failure(
+                f"bubblewrap cannot isolate programs here: {why} (backend: unsafe-subprocess runs without isolation)", "bwrap"
+            )
+        log.warning("UNSAFE SANDBOX: running %s with rlimits only (backend unsafe-subprocess)", command[0])
         argv = command
-        kind = "subprocess"
+        kind = "unsafe-subprocess"
     else:
         argv = sandbox_argv(bwrap, command, lim.scratch_mb, extra_ro=list(ro_files or []), worker_caps=False)
         kind = "bwrap"
@@ -64,6 +71,7 @@ def run_oneshot(
             stderr=subprocess.PIPE,
             preexec_fn=lambda: _limit_self(lim),
             close_fds=True,
+            env=dict(HOST_ENV) if kind == "bwrap" else None,  # no host variable in the sandbox, pid 1 included
         )
     except OSError as exc:
         return RunResult.sandbox_failure(f"could not start: {exc}", kind)

@@ -184,7 +184,10 @@ class _Channel:
         return plain.decode(_read_exact(n), self.incoming)
 
     def answer(self, message: list) -> None:
-        reply = self.serve_one(message)
+        if message[0] == "b":  # the answers of several calls at once, in order
+            reply = ["B", [self.serve_one(m) for m in message[1]]]
+        else:
+            reply = self.serve_one(message)
         try:
             _send(reply)
         except (ValueError, TypeError, RecursionError):  # e.g. an int past the int/str digit limit

@@ -32,6 +32,7 @@ import select
 import signal
 import sys
 import time
+from collections import deque
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -107,11 +108,13 @@ def timed(seconds: float) -> Iterator[None]:
 
 class Cgroup:
     """The worker's memory cgroup (cgroup v1, bound at ``zygote.CGROUP_MOUNT`` by the host): the runner
-    and its programs are in it; the limit is set per request."""
+    and its programs are in it. Its limit is the request's ``memory_mb`` plus what the idle runner uses,
+    written only when ``memory_mb`` changes."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.memsw = os.path.exists(f"{path}/memory.memsw.limit_in_bytes")
+        self.memory_mb: int | None = None
 
     def _read(self, name: str) -> str:
         with open(f"{self.path}/{name}") as f:
@@ -122,21 +125,20 @@ class Cgroup:
             f.write(str(value))
 
     def limit(self, memory_mb: int) -> None:
+        if memory_mb == self.memory_mb:
+            return
         want = int(self._read("memory.usage_in_bytes")) + (memory_mb << 20)
         names = ["memory.limit_in_bytes"] + (["memory.memsw.limit_in_bytes"] if self.memsw else [])
         current = int(self._read("memory.limit_in_bytes"))
         for name in names if want < current else reversed(names):  # memsw must stay >= the limit
             self._write(name, want)
-        self._write("memory.max_usage_in_bytes", 0)
+        self.memory_mb = memory_mb
 
     def oom_kills(self) -> int:
         for line in self._read("memory.oom_control").splitlines():
             if line.startswith("oom_kill "):
                 return int(line.split()[1])
         return 0
-
-    def peak(self) -> int:
-        return int(self._read("memory.max_usage_in_bytes"))
 
 
 def classify(sig: int | None, code: int | None, cpu: float, cpu_limit: float, stderr: str, oom: bool) -> str | None:
@@ -173,9 +175,10 @@ class ProgramRun:
             call_r, self.call_w = os.pipe()
             self.rep_r, rep_w = os.pipe()
             child += [call_r, rep_w]
+        self.oom_before = 0
         if worker.cgroup is not None:
             worker.cgroup.limit(int(lim["memory_mb"]))
-            self.oom_before = worker.cgroup.oom_kills()
+            self.oom_before = worker.oom_kills  # the count after the previous program
         with no_alarm():
             worker.runner.start(request, child)
         for fd in child:
@@ -335,8 +338,9 @@ class ProgramRun:
         stderr = b"".join(self.chunks[self.err_r]).decode(errors="replace")
         cpu = float(ended.get("cpu", 0.0))
         oom = False
-        if self.worker.cgroup is not None:
-            oom = self.worker.cgroup.oom_kills() > self.oom_before
+        if self.worker.cgroup is not None:  # any process of the sample the OOM killer took
+            self.worker.oom_kills = self.worker.cgroup.oom_kills()
+            oom = self.worker.oom_kills > self.oom_before
         limit = self.limit
         if limit is None and not getattr(self, "killed", False):
             limit = classify(sig, code, cpu, float(self.lim["cpu_s"]), stderr, oom)
@@ -359,6 +363,9 @@ class ProgramRun:
         }
 
 
+_AGAIN = object()
+
+
 class CallSession:
     """``assert_judge.Session`` over one sample: the program in call-serving mode, restarted (up to
     ``MAX_RESTARTS`` times) after it dies in a call or runs past a test's time."""
@@ -371,6 +378,8 @@ class CallSession:
         self.calls = 0
         self.restarts = 0
         self.callbacks: list[Any] = []
+        self.answers: dict[str, deque[list]] = {}  # prefetched answers by call
+        self.free_restart = False  # the next restart follows an abandoned prefetch: not the program's count
         self.ended: list[dict] = []  # answers of the runs that are over
         self.run: ProgramRun | None = None
         self.loaded: str | None = None  # "ready", or why the program did not load
@@ -379,6 +388,7 @@ class CallSession:
     def start(self) -> None:
         self.run = ProgramRun(self.worker, {"serve": self.source, "limits": self.lim}, self.lim, b"", self.deadline, True)
         self.loaded = None
+        self.answers.clear()  # they came from the process that ended (its handles with it)
 
     def _retire(self) -> None:
         if self.run is not None:
@@ -437,9 +447,12 @@ class CallSession:
     def _live(self) -> ProgramRun:
         if self.run is None or self.run.exit is not None or getattr(self.run, "killed", False):
             self._retire()
-            if self.restarts >= MAX_RESTARTS:
+            if self.free_restart:
+                self.free_restart = False
+            elif self.restarts >= MAX_RESTARTS:
                 raise CandidateError(f"the program ended {self.restarts + 1} times; no more restarts")
-            self.restarts += 1
+            else:
+                self.restarts += 1
             self.start()
             why = self.ready()
             if why is not None:
@@ -455,7 +468,30 @@ class CallSession:
             return {"cb": len(self.callbacks) - 1}
         raise plain.NotPlain(type(value).__name__)
 
+    def prefetch(self, calls: list) -> None:
+        """Ask for the answers of all the tests' calls in one message (they are known in advance: literal
+        arguments, see ``test_driver._prefetch``); each call then takes its answer from here, in order."""
+        run = self._live()
+        try:
+            batch = [["c", ["n", name], plain.tagged(list(args)), plain.tagged(kwargs)] for name, args, kwargs in calls]
+        except plain.NotPlain:
+            return
+        run.send(["b", batch])
+        reply = self._receive()
+        if reply is None or reply[0] != "B" or type(reply[1]) is not list or len(reply[1]) != len(batch):
+            self.abandon(prefetch=True)
+            return
+        for message, answer in zip(batch, reply[1]):
+            self.answers.setdefault(json.dumps(message[1:]), deque()).append(answer)
+
     def _exchange(self, message: list, args: tuple | None = None) -> Any:
+        waiting = self.answers.get(json.dumps(message[1:])) if self.answers and message[0] == "c" else None
+        if waiting:
+            self._live()
+            self.calls += 1
+            settled = self._settle(waiting.popleft(), message, args)
+            if settled is not _AGAIN:
+                return settled
         run = self._live()
         self.calls += 1
         run.send(message)
@@ -463,21 +499,29 @@ class CallSession:
             reply = self._receive()
             if reply is None:
                 raise CandidateError(self._death())
-            kind = reply[0]
-            if kind == "v" and len(reply) == 3:
-                if args is not None and type(reply[2]) is list:
-                    self._write_back(args, reply[2])
-                return reply[1]
-            if kind == "o" and len(reply) == 3 and type(reply[1]) is int:
-                return Remote(self, ["h", reply[1]]) if message[0] == "c" else NotPlainData(
-                    f"the program's {str(reply[2])[:60]} is not plain data")
-            if kind == "e" and len(reply) == 3:
-                raise assert_judge.rebuild_exception(str(reply[1])[:80], str(reply[2])[:300])
-            if kind == "cb" and len(reply) == 4:
-                run.send(self._callback(reply))
-                continue
-            run.kill()
-            raise CandidateError("unreadable answer from the program")
+            settled = self._settle(reply, message, args)
+            if settled is not _AGAIN:
+                return settled
+
+    def _settle(self, reply: list, message: list, args: tuple | None) -> Any:
+        """The value an answer stands for (or raise what it says); ``_AGAIN`` after serving a callback."""
+        run = self.run
+        assert run is not None
+        kind = reply[0] if type(reply) is list and reply else None
+        if kind == "v" and len(reply) == 3:
+            if args is not None and type(reply[2]) is list:
+                self._write_back(args, reply[2])
+            return reply[1]
+        if kind == "o" and len(reply) == 3 and type(reply[1]) is int:
+            return Remote(self, ["h", reply[1]]) if message[0] == "c" else NotPlainData(
+                f"the program's {str(reply[2])[:60]} is not plain data")
+        if kind == "e" and len(reply) == 3:
+            raise assert_judge.rebuild_exception(str(reply[1])[:80], str(reply[2])[:300])
+        if kind == "cb" and len(reply) == 4:
+            run.send(self._callback(reply))
+            return _AGAIN
+        run.kill()
+        raise CandidateError("unreadable answer from the program")
 
     def _callback(self, reply: list) -> list:
         _, ident, args, kwargs = reply
@@ -519,9 +563,10 @@ class CallSession:
             raise value
         return value
 
-    def abandon(self) -> None:
+    def abandon(self, prefetch: bool = False) -> None:
         if self.run is not None:
             self.run.kill()
+            self.free_restart = self.free_restart or prefetch
 
     def close(self) -> dict:
         self._retire()
@@ -534,6 +579,7 @@ class Worker:
     def __init__(self, cfg: zygote.Config, cgroup: str | None) -> None:
         self.cfg = cfg
         self.cgroup = Cgroup(cgroup) if cgroup else None
+        self.oom_kills = self.cgroup.oom_kills() if self.cgroup else 0
         self.runner = zygote.start_runner(cfg)
 
     def restart_runner(self) -> None:

@@ -73,7 +73,9 @@ class Session(Protocol):
 
     def get(self, target: list) -> Any: ...
 
-    def abandon(self) -> None: ...
+    def abandon(self, prefetch: bool = False) -> None: ...
+
+    def prefetch(self, calls: list) -> None: ...
 
 
 def rebuild_exception(type_name: str, message: str) -> Exception:
@@ -171,8 +173,9 @@ def judge(spec: dict, session: Session, timed: Callable[[float], AbstractContext
     ``spec``: ``prefix`` (code of the trusted prompt prefix, or None), ``stubs`` (names the prefix only
     declares: they are the program's), ``module`` (the tests' own top level, or None), ``units`` (list of
     (kind, code), kind "test" or "setup"), ``entry_point`` and ``bind`` (the check parameter's name),
-    ``timeout`` (seconds per unit), ``is_async`` (call ``check`` through asyncio). ``timed(s)`` bounds a
-    block by s seconds (raising ``UnitTimeout``).
+    ``timeout`` (seconds per unit), ``is_async`` (call ``check`` through asyncio), ``prefetch`` (the
+    calls the tests will make, when known in advance: answered in one exchange, each still checked here by
+    its own statement). ``timed(s)`` bounds a block by s seconds (raising ``UnitTimeout``).
 
     Returns ``{"units": [[ok, error|None] | None ...], "program_error", "tests_error", "limit", "calls"}``.
     """
@@ -207,6 +210,15 @@ def judge(spec: dict, session: Session, timed: Callable[[float], AbstractContext
         return _finish(answer, session)
     if answer["program_error"] is not None:
         return _finish(answer, session)
+    if spec.get("prefetch"):
+        try:
+            with timed(timeout):  # all the literal calls within one test's time, or each on its own
+                session.prefetch(list(spec["prefetch"]))
+        except (UnitTimeout, CandidateError):
+            session.abandon(prefetch=True)
+        except SampleOver as over:
+            answer["limit"] = over.limit
+            return _finish(answer, session)
     for i, (_kind, code) in enumerate(units):
         try:
             with timed(timeout):

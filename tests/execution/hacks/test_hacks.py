@@ -3,9 +3,7 @@ expected outcome (``ok`` and its value, 0.0 for all but the constant-equivalent 
 program that follows it in the same worker still gets 1.0, no worker dies, the host's token never
 shows up anywhere.
 
-The unprivileged half drops to ``nobody`` with ``setpriv`` (CI runs as root). When the interpreter lives
-under a folder ``nobody`` cannot enter (e.g. /root/.pyenv), the run gets a private mount namespace in
-which only that interpreter's tree is visible at its path (everything else of that folder is hidden).
+The unprivileged half drops to ``nobody`` with ``setpriv`` (CI runs as root; ``rewardsmith.testing.unprivileged``).
 """
 
 from __future__ import annotations
@@ -19,35 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from rewardsmith.testing import unprivileged
 from tests.execution.hacks.catalog import HACKS
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 RUNNER = HERE / "run_hacks.py"
-
-
-def _blocked_for_others(path: str) -> str | None:
-    """The first ancestor of ``path`` that other users cannot enter, if any."""
-    for parent in reversed(Path(path).parents):
-        if str(parent) != "/" and not os.stat(parent).st_mode & 0o001:
-            return str(parent)
-    return None
-
-
-def as_nobody(argv: list[str], env: dict[str, str]) -> list[str]:
-    """``argv`` run as nobody (root only), with the interpreter made reachable when it is not."""
-    roots = sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)})
-    script = ["set -e"]
-    for n, root in enumerate(roots):
-        blocked = _blocked_for_others(root)
-        if blocked is None:
-            continue
-        view = f"/tmp/rewardsmith-view-{os.getpid()}-{n}"
-        script += [f"mkdir -p {view}", f"mount --bind {root} {view}", f"mount -t tmpfs -o mode=0755 tmpfs {blocked}",
-                   f"mkdir -p {root}", f"mount --move {view} {root}", f"rmdir {view}"]
-    envs = [f"{k}={v}" for k, v in env.items()]
-    script.append('exec setpriv --reuid=nobody --regid=nogroup --clear-groups env -i "$@"')
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script), "sh", *envs, *argv]
 
 
 def run_suite(unprivileged: bool) -> tuple[list[dict], dict]:
@@ -56,7 +31,7 @@ def run_suite(unprivileged: bool) -> tuple[list[dict], dict]:
         env["REWARDSMITH_SHARED_DATA"] = os.environ["REWARDSMITH_SHARED_DATA"]
     argv = [sys.executable, str(RUNNER)]
     if unprivileged:
-        argv = as_nobody(argv, env)
+        argv = unprivileged.as_nobody(argv, env)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env, cwd="/")
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert lines and "uid" in lines[-1], out.stderr[-3000:]
@@ -89,10 +64,10 @@ def test_hacks_as_the_current_user() -> None:
     check_outcomes(rows, summary)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("unshare") is None,
+@pytest.mark.skipif(not unprivileged.available(),
                     reason="dropping to nobody needs root, setpriv and unshare (the current-user half covers an unprivileged run)")
 def test_hacks_as_nobody() -> None:
     rows, summary = run_suite(unprivileged=True)
-    assert summary["uid"] == 65534
+    assert summary["uid"] == unprivileged.NOBODY_UID
     assert summary["memory"].startswith("per process only")  # no cgroup without root: said, not hidden
     check_outcomes(rows, summary)
