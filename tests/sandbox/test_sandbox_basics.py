@@ -84,7 +84,7 @@ def test_no_silent_fallback_and_the_unsafe_backend_only_by_name(
         with pytest.raises(ValueError, match="unsafe-subprocess"):
             Sandbox(workers=1, backend="subprocess")  # type: ignore[arg-type]
         with caplog.at_level(logging.WARNING, logger="rewardsmith.sandbox"):
-            sb = Sandbox(workers=1, backend="unsafe-subprocess", limits=Limits(wall_s=1, cpu_s=5, memory_mb=256))
+            sb = Sandbox(workers=1, backend="unsafe-subprocess", limits=Limits(wall_s=5, cpu_s=5, memory_mb=256))
         assert any("UNSAFE" in rec.getMessage() for rec in caplog.records)
         with sb:
             assert sb.backend == "unsafe-subprocess" and not sb.isolated

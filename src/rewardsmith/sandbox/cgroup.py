@@ -48,7 +48,23 @@ def memory_root() -> tuple[Path | None, str]:
         probe.rmdir()
     except OSError as exc:
         return None, f"cannot create a cgroup under {folder}: {exc.strerror}"
+    _sweep(folder)
     return folder, ""
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the cgroups of host processes that died without closing their sandbox (named
+    ``rewardsmith-<pid>-...``): their processes are gone, so the folders are empty."""
+    for path in folder.glob("rewardsmith-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            try:
+                path.rmdir()
+            except OSError:
+                pass
 
 
 def create(name: str) -> Path | None:

@@ -25,12 +25,12 @@ REPO = HERE.parents[2]
 RUNNER = HERE / "run_hacks.py"
 
 
-def run_suite(unprivileged: bool) -> tuple[list[dict], dict]:
+def run_suite(as_nobody: bool) -> tuple[list[dict], dict]:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(REPO / "src"), "HOME": "/tmp"}
     if "REWARDSMITH_SHARED_DATA" in os.environ:
         env["REWARDSMITH_SHARED_DATA"] = os.environ["REWARDSMITH_SHARED_DATA"]
     argv = [sys.executable, str(RUNNER)]
-    if unprivileged:
+    if as_nobody:
         argv = unprivileged.as_nobody(argv, env)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env, cwd="/")
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
@@ -59,7 +59,7 @@ def test_the_catalog_has_at_least_forty_hacks_in_every_category() -> None:
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_hacks_as_the_current_user() -> None:
-    rows, summary = run_suite(unprivileged=False)
+    rows, summary = run_suite(as_nobody=False)
     assert summary["uid"] == os.getuid()
     check_outcomes(rows, summary)
 
@@ -67,7 +67,7 @@ def test_hacks_as_the_current_user() -> None:
 @pytest.mark.skipif(not unprivileged.available(),
                     reason="dropping to nobody needs root, setpriv and unshare (the current-user half covers an unprivileged run)")
 def test_hacks_as_nobody() -> None:
-    rows, summary = run_suite(unprivileged=True)
+    rows, summary = run_suite(as_nobody=True)
     assert summary["uid"] == unprivileged.NOBODY_UID
     assert summary["memory"].startswith("per process only")  # no cgroup without root: said, not hidden
     check_outcomes(rows, summary)
