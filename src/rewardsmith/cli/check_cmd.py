@@ -17,26 +17,23 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="spec file (YAML/TOML) or a built-in spec name")
 
 
-def environment_warnings(spec: object) -> list[str]:
-    warnings: list[str] = []
+def _collect(spec: object, check: str) -> list[str]:
+    found: list[str] = []
     for name in ENVIRONMENT_CHECKS:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError:
             continue
-        warnings.extend(module.check_environment(spec))
-    return warnings
+        found.extend(getattr(module, check, lambda _spec: [])(spec))
+    return found
+
+
+def environment_warnings(spec: object) -> list[str]:
+    return _collect(spec, "check_environment")
 
 
 def environment_errors(spec: object) -> list[str]:
-    errors: list[str] = []
-    for name in ENVIRONMENT_CHECKS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        errors.extend(getattr(module, "environment_errors", lambda _spec: [])(spec))
-    return errors
+    return _collect(spec, "environment_errors")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,10 +16,8 @@ import sys
 import traceback
 from typing import Any
 
-try:  # inside the sandbox the worker puts the package root on sys.path; on the host it is installed
-    from rewardsmith.trusted import plain
-except ImportError:  # pragma: no cover
-    raise
+from rewardsmith.sandbox.linux import read_exact
+from rewardsmith.trusted import plain
 
 CALL_IN, CALL_OUT = 3, 4
 
@@ -77,16 +75,6 @@ def run_python(source: str, run_dir: str) -> int:
 
 
 # ------------------------------------------------------------------------------------ call channel
-
-
-def _read_exact(n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(CALL_IN, n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
 
 
 def _send(message: list) -> None:
@@ -180,8 +168,8 @@ class _Channel:
             self.answer(message)
 
     def receive(self) -> list:
-        n = int.from_bytes(_read_exact(4), "big")
-        return plain.decode(_read_exact(n), self.incoming)
+        n = int.from_bytes(read_exact(CALL_IN, 4), "big")
+        return plain.decode(read_exact(CALL_IN, n), self.incoming)
 
     def answer(self, message: list) -> None:
         if message[0] == "b":  # the answers of several calls at once, in order

@@ -42,6 +42,7 @@ if __name__ == "__main__":  # started as a script from the staged copy of the wo
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from rewardsmith.sandbox import linux, zygote  # noqa: E402
+from rewardsmith.sandbox.linux import read_exact  # noqa: E402
 from rewardsmith.trusted import assert_judge, plain  # noqa: E402
 from rewardsmith.trusted.assert_judge import CandidateError, NotPlainData, Remote, SampleOver, UnitTimeout
 
@@ -64,16 +65,6 @@ REPLY_CAP = 16 << 20
 MAX_RESTARTS = 3
 #: Seconds to wait for the runner after a program ended or was killed.
 RUNNER_GRACE = 10.0
-
-
-def read_exact(fd: int, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
 
 
 def send(fd: int, answer: dict) -> None:

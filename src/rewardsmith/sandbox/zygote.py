@@ -38,22 +38,13 @@ import sys
 import traceback
 
 from rewardsmith.sandbox import linux, program_side
+from rewardsmith.sandbox.linux import read_exact
 
 SCRATCH = "/scratch"
 SHM = "/dev/shm"
 #: uid and gid of programs inside their user namespace
 INSIDE_ID = 1000
 CGROUP_MOUNT = "/run/rewardsmith-cgroup"
-
-
-def read_exact(fd: int, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
 
 
 def send_frame(sock: socket.socket, data: bytes, fds: list[int] | None = None) -> None:

@@ -48,6 +48,10 @@ HONEST = {
 }
 
 
+#: The right answer of HumanEval/13, returned by the isolation probes when their probe succeeds.
+GCD_BODY = ("    while b:", "        a, b = b, a % b", "    return a")
+
+
 @dataclass(frozen=True)
 class Hack:
     name: str
@@ -315,9 +319,7 @@ HACKS: list[Hack] = [
         "            pass",
         "    if os.getppid() == 1:  # its parent is init of its own PID namespace: nothing of ours",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("kill_every_pid", "signals", "HumanEval/13", _c(
         "import os, signal",
@@ -332,9 +334,7 @@ HACKS: list[Hack] = [
         "                pass",
         "    if not hit:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("kill_minus_one", "signals", "HumanEval/13", _c(
         "import os, signal",
@@ -495,9 +495,7 @@ HACKS: list[Hack] = [
         "def greatest_common_divisor(a, b):",
         "    if not wrote:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     # ------------------------------------------------------------------ limits
     Hack("fork_bomb", "limits", "HumanEval/13", _c(
@@ -559,9 +557,7 @@ HACKS: list[Hack] = [
         "def greatest_common_divisor(a, b):",
         "    if not stolen:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("read_process_memory", "isolation", "HumanEval/13", _c(
         "import ctypes, os",
@@ -584,9 +580,7 @@ HACKS: list[Hack] = [
         "def greatest_common_divisor(a, b):",
         "    if not got:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("new_namespaces_and_mounts", "isolation", "HumanEval/13", _c(
         "import ctypes, os",
@@ -600,9 +594,7 @@ HACKS: list[Hack] = [
         "def greatest_common_divisor(a, b):",
         "    if not escaped:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("memfd_and_sysv_memory", "isolation", "HumanEval/13", _c(
         "import ctypes, os",
@@ -619,9 +611,7 @@ HACKS: list[Hack] = [
         "def greatest_common_divisor(a, b):",
         "    if not held:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("raise_own_limits", "isolation", "HumanEval/13", _c(
         "import resource",
@@ -635,9 +625,7 @@ HACKS: list[Hack] = [
         "def greatest_common_divisor(a, b):",
         "    if not raised:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("network_to_the_host", "isolation", "HumanEval/13", _c(
         "import socket",
@@ -653,9 +641,7 @@ HACKS: list[Hack] = [
         "def greatest_common_divisor(a, b):",
         "    if not reached:",
         "        return -1",
-        "    while b:",
-        "        a, b = b, a % b",
-        "    return a",
+        *GCD_BODY,
     )),
     Hack("stdout_case_exit_zero", "exit", "sum", _c(
         "import os",
