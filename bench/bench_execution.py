@@ -122,7 +122,8 @@ def run_ours(rows: list[dict]) -> tuple[float, list[float], int, str, float]:
         cpu = _self_cpu() + _tree_cpu(box.worker_pids()) - cpu
     latencies = [float(r.info.get("tests", {}).get("seconds", float("nan"))) for r in results]
     passed = sum(1 for r in results if r.is_ok and r.value == 1.0)
-    return wall, latencies, passed, f"{box.backend}, memory {box.memory_bound.split(':')[0]}", cpu
+    memory = "memory cgroup per sample" if box.cgroups else "no cgroup: memory per process"
+    return wall, latencies, passed, f"{box.backend}, {memory}", cpu
 
 
 def run_ours_unprivileged(repeat: int) -> tuple[float, list[float], int, str, float] | None:
