@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Union
 
+from rewardsmith.images import image_digests
+
 Message = dict[str, Any]
 Text = Union[str, list[Message]]
 
@@ -64,6 +66,36 @@ def prompt_text(prompt: Text) -> str:
         if message.get("role") == "user":
             return content_text(message.get("content"))
     return "\n".join(content_text(m.get("content")) for m in prompt)
+
+
+def prompt_group_key(prompt: Text) -> str:
+    """The group of a row without a ``group`` field: its prompt text and the content names of the prompt's
+    images, so one question asked about two images makes two groups.
+
+    >>> prompt_group_key("2+2?")
+    'prompt:2+2?'
+    >>> a = [{"role": "user", "content": [{"type": "text", "text": "Colour?"},
+    ...       {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]
+    >>> b = [{"role": "user", "content": [{"type": "text", "text": "Colour?"},
+    ...       {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAB"}}]}]
+    >>> prompt_group_key(a) != prompt_group_key(b), prompt_group_key(a).startswith("prompt:Colour?|images:")
+    (True, True)
+    """
+    text = "prompt:" + prompt_text(prompt)
+    if isinstance(prompt, str):
+        return text
+    names = image_digests(prompt)
+    return text + "|images:" + ",".join(names) if names else text
+
+
+def row_group_key(row: dict[str, Any]) -> str:
+    """The group of an input or output row, by the engine's rule (``Sample.group_key``).
+
+    >>> row_group_key({"group": 7, "prompt": "q"}), row_group_key({"prompt": "q"})
+    ('7', 'prompt:q')
+    """
+    g = row.get("group")
+    return str(g) if g is not None else prompt_group_key(row.get("prompt", ""))
 
 
 def completion_text(completion: Text) -> str:
@@ -183,6 +215,11 @@ class Sample:
     @property
     def completion_text(self) -> str:
         return completion_text(self.completion)
+
+    @property
+    def group_key(self) -> str:
+        """The sample's group: its ``group`` field, else its prompt text and images (``prompt_group_key``)."""
+        return self.group if self.group is not None else prompt_group_key(self.prompt)
 
     @property
     def all_tool_calls(self) -> list[ToolCall]:

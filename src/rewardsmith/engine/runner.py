@@ -87,8 +87,8 @@ class _PoolBatch:
 
 
 def group_key(s: Sample) -> str:
-    """Samples of one group: the row's ``group`` field, else samples sharing the prompt text."""
-    return s.group if s.group is not None else "prompt:" + s.prompt_text
+    """Samples of one group: the row's ``group`` field, else samples sharing the prompt text and images."""
+    return s.group_key
 
 
 class Engine:

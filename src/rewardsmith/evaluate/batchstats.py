@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from rewardsmith.types import completion_text, prompt_text
+from rewardsmith.types import completion_text, row_group_key
 
 
 def _num(v: Any) -> float | None:
@@ -83,9 +83,8 @@ def correlation_matrix(columns: dict[str, list[float | None]]) -> list[list[floa
 
 
 def group_of(row: dict[str, Any]) -> str:
-    """The row's group: its ``group`` field, else its prompt text (the engine's rule)."""
-    g = row.get("group")
-    return str(g) if g is not None else "prompt:" + prompt_text(row.get("prompt", ""))
+    """The row's group: its ``group`` field, else its prompt text and images (the engine's rule)."""
+    return row_group_key(row)
 
 
 def group_values(rows: Sequence[dict[str, Any]], values: Sequence[float | None]) -> dict[str, list[float]]:

@@ -1,7 +1,9 @@
 """How a judge kind calls its judge: the guard first, then one operated call, failures as ``error`` results.
 
 ``judged`` wraps a judge kind so that ``JudgeHTTPError`` (reason carries the HTTP status),
-``BudgetExhausted`` and ``VerdictParseError`` become ``error`` results with a reason — never a zero.
+``BudgetExhausted`` and ``VerdictParseError`` become ``error`` results with a reason — never a zero — and
+``JudgeCannotSee`` (images for a text-only judge) an ``error``, or an ``abstain`` under
+``on_unseen_images: abstain``, with what was refused in ``info``.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import functools
 from typing import Any, Awaitable, Callable
 
-from rewardsmith.judges.backends.base import JudgeHTTPError, JudgeReply, JudgeRequest
+from rewardsmith.images import media_parts
+from rewardsmith.judges.backends.base import JudgeCannotSee, JudgeHTTPError, JudgeReply, JudgeRequest
 from rewardsmith.judges.config import JudgeConfig
 from rewardsmith.judges.guard import check_content
 from rewardsmith.judges.operations import BudgetExhausted, JudgeClient, client_for_params
 from rewardsmith.judges.parsing import VerdictParseError
-from rewardsmith.types import RewardResult
+from rewardsmith.types import RewardResult, Status
 
 
 class JudgeCall:
@@ -52,9 +55,10 @@ class JudgeCall:
         self.replies.append(reply)
         return reply
 
-    def guard(self, completion: str, prompt: str | None, floor: float) -> RewardResult | None:
-        """The floor result (no call made) when the completion is content-free and the guard is on."""
-        if not self.config.guard:
+    def guard(self, completion: str, prompt: str | None, floor: float, completion_messages: Any = None) -> RewardResult | None:
+        """The floor result (no call made) when the completion is content-free and the guard is on. A completion
+        that carries images is not judged by its text alone: the judge looks at it."""
+        if not self.config.guard or media_parts(completion_messages):
             return None
         verdict = check_content(completion, prompt)
         if not verdict.blocked:
@@ -97,5 +101,8 @@ def judged(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             return RewardResult.error(str(exc))
         except VerdictParseError as exc:
             return RewardResult.error(f"judge verdict unparseable: {exc}")
+        except JudgeCannotSee as exc:
+            status = Status.ABSTAIN if exc.abstain else Status.ERROR
+            return RewardResult(status, None, {}, str(exc), None, exc.info)
 
     return wrapper

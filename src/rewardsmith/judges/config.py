@@ -53,6 +53,9 @@ class JudgeConfig(ProviderConfig):
     price_out_per_mtok: float = pydantic.Field(0.0, ge=0)
     guard: bool = True
     seed: Optional[int] = None
+    #: a row with images and no judge backend that can see them: ``error`` (default) or ``abstain``; never a
+    #: text-only score
+    on_unseen_images: Literal["error", "abstain"] = "error"
 
     def backend_kind(self) -> str:
         return resolve_kind(self)

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from rewardsmith.judges.backends.base import Backend, JudgeHTTPError, JudgeReply, JudgeRequest
+from rewardsmith.judges.backends.base import Backend, JudgeCannotSee, JudgeHTTPError, JudgeReply, JudgeRequest
 from rewardsmith.judges.config import (
     DEFAULT_OPENAI_MODEL,
     DEFAULT_OPENAI_URL,
@@ -92,6 +92,7 @@ class Ledger:
     guarded: int = 0
     parse_failures: int = 0
     inconsistent_pairs: int = 0
+    unseen_images: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: float) -> None:
@@ -222,16 +223,32 @@ class JudgeClient:
     async def _ask(self, request: JudgeRequest) -> JudgeReply:
         errors: list[str] = []
         last: JudgeHTTPError | None = None
+        media = request.media_count()
+        blind = [b.identity for b in self.backends if media and not getattr(b, "sees_images", False)]
+        tried = 0
         for i, backend in enumerate(self.backends):
-            if i > 0:
+            if backend.identity in blind:
+                continue  # a text-only backend would score an answer about an image it never saw
+            if tried:
                 self.ledger.add(fallbacks=1)
+            tried += 1
             try:
                 return await self._ask_one(i, backend, request)
             except JudgeHTTPError as exc:
                 last = exc
                 errors.append(str(exc) if len(self.backends) == 1 else f"{backend.identity}: {exc}")
+        if last is None:
+            self.ledger.add(unseen_images=1)
+            policy = self.config.on_unseen_images
+            raise JudgeCannotSee(
+                f"judge cannot see images: the request carries {media} image/media part(s) and "
+                f"{', '.join(blind)} {'is' if len(blind) == 1 else 'are'} text-only; configure a vision judge "
+                f"(base_url of an OpenAI-compatible server running a vision-language model, api: chat)"
+                + ("" if policy == "abstain" else " or set on_unseen_images: abstain"),
+                abstain=policy == "abstain",
+                info={"judge": self.identity, "media_parts": media, "blind_backends": blind},
+            )
         self.ledger.add(failures=1)
-        assert last is not None
         raise JudgeHTTPError("; ".join(errors), last.status, last.retry_after)
 
     async def _ask_one(self, i: int, backend: Backend, request: JudgeRequest) -> JudgeReply:

@@ -12,8 +12,7 @@ NoAnswer = Literal["zero", "abstain"]
 
 
 def _group_key(s: Sample) -> str:
-    # the engine's grouping (rewardsmith.engine.runner.group_key), without importing the engine here
-    return s.group if s.group is not None else "prompt:" + s.prompt_text
+    return s.group_key  # the engine's grouping (prompt text and images when the row has no group)
 
 
 def _label_correct(v: Vote, reference: Any, kind: AnswerKind, tolerance: float) -> bool | None:

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from rewardsmith.rows import output_row, read_rows
 from rewardsmith.spec import RewardSpec
-from rewardsmith.types import RewardResult, prompt_text
+from rewardsmith.types import RewardResult, row_group_key
 
 
 class InputError(ValueError):
@@ -33,10 +33,8 @@ def load_rows(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def group_of(row: dict[str, Any]) -> str:
-    """The group a row belongs to: its ``group`` field, else its prompt text (as the engine groups)."""
-    if row.get("group") is not None:
-        return str(row["group"])
-    return "prompt:" + prompt_text(row.get("prompt", ""))
+    """The group a row belongs to: its ``group`` field, else its prompt text and images (as the engine groups)."""
+    return row_group_key(row)
 
 
 def group_rows(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -83,7 +83,7 @@ def _paraphrase_key(s: Sample, key: str) -> str:
     value = s.metadata.get(key)
     if value is not None:
         return f"p:{value}"
-    return "g:" + (s.group if s.group is not None else s.prompt_text)
+    return "g:" + s.group_key
 
 
 @reward(

@@ -1,7 +1,9 @@
 """A scripted OpenAI-compatible server on 127.0.0.1, for tests, probes and benchmarks.
 
 It speaks ``POST /v1/chat/completions``, ``POST /v1/completions`` (both with ``logprobs`` when asked),
-``GET /v1/models`` and vLLM's ``POST /classify`` (also at ``/v1/classify``, as SGLang serves it) over real
+``GET /v1/models`` and vLLM's ``POST /classify`` (also at ``/v1/classify``, as SGLang serves it; both the
+completion form ``{"input": [...]}`` and the chat form ``{"messages": [...]}``, whose content parts may be
+images, as vLLM's pooling runner takes them for a vision-language classifier) over real
 HTTP (FastAPI + uvicorn on a free port, in a background thread). Each request's JSON goes to your
 *handler*, which says what to answer:
 
@@ -11,7 +13,8 @@ HTTP (FastAPI + uvicorn on a free port, in a background thread). Each request's 
   (e.g. malformed JSON), ``headers`` (e.g. ``Retry-After``), ``top_logprobs`` for the first token, ``usage``,
   ``prompt_logprobs`` (the echoed prompt's tokens and log-probs);
 - a ``dict``: returned verbatim as the JSON body;
-- for ``/classify``: a ``list`` of class-probability lists, one per ``input`` (sent as vLLM's ``data`` items).
+- for ``/classify``: a ``list`` of class-probability lists, one per ``input`` (sent as vLLM's ``data`` items);
+  a chat-form request (``messages``: one conversation) is one input.
 
 ``/v1/completions`` follows the legacy API (and vLLM): a ``prompt`` list (of texts, or of token-id lists) is
 answered prompt by prompt (the handler sees each prompt alone; choice ``index`` = prompt number * ``n`` + sample number), and ``echo: true``
@@ -376,7 +379,12 @@ def build_app(
         if done is not None:
             return done
         inputs = body.get("input")
-        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        if "messages" in body:  # vLLM's ClassificationChatRequest: one conversation, images allowed
+            if not isinstance(body["messages"], list) or inputs is not None:
+                return error(400, "a chat classify request has a 'messages' list and no 'input'")
+            texts = [_request_text({"messages": body["messages"]})]
+        else:
+            texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
         if not isinstance(got, list) or len(got) != len(texts):
             return error(500, "a /classify handler answers a list of class probabilities, one list per input")
         data = []

@@ -23,6 +23,13 @@ class JudgeRequest:
     #: servers ignore it. It makes tiny models answer in the asked format ('{"score": ').
     prefill: str | None = None
 
+    def media_count(self) -> int:
+        """How many non-text parts (images, audio ...) the messages carry."""
+        return sum(
+            1 for m in self.messages if isinstance(m.get("content"), list)
+            for p in m["content"] if isinstance(p, dict) and p.get("type", "text") != "text"
+        )
+
     def text_prompt(self) -> str:
         """The messages flattened for a completions endpoint (role-labelled, image parts dropped)."""
         from rewardsmith.types import content_text
@@ -62,9 +69,23 @@ class JudgeHTTPError(Exception):
         return self.status is None or self.status == 429 or self.status >= 500 or self.status == 408
 
 
+class JudgeCannotSee(Exception):
+    """The request carries images (or other media) and no configured judge backend can see them.
+
+    ``abstain`` is the judge's policy (``on_unseen_images``); ``info`` says what was refused and by whom.
+    """
+
+    def __init__(self, message: str, *, abstain: bool = False, info: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.abstain = abstain
+        self.info = dict(info or {})
+
+
 class Backend(Protocol):
-    """A judge backend. ``identity`` names it stably (it goes into cache keys and logs)."""
+    """A judge backend. ``identity`` names it stably (it goes into cache keys and logs); ``sees_images``
+    says whether it passes image parts to a model that reads them (a backend without it is taken as blind)."""
 
     identity: str
+    sees_images: bool
 
     async def complete(self, request: JudgeRequest) -> JudgeReply: ...

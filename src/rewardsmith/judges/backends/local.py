@@ -74,7 +74,12 @@ def _text_messages(messages: tuple[dict[str, Any], ...]) -> tuple[list[dict[str,
 
 
 class LocalBackend:
-    """A causal LM run in-process with transformers (``path``: model folder; ``gguf_file``: file inside it)."""
+    """A causal LM run in-process with transformers (``path``: model folder; ``gguf_file``: file inside it).
+
+    Text-only: ``sees_images`` is False, so the judge client refuses image requests before they get here.
+    """
+
+    sees_images = False
 
     def __init__(
         self, path: str | None = None, gguf_file: str | None = None, *, max_input_tokens: int = 3072, max_new_tokens: int = 64

@@ -82,6 +82,9 @@ class OpenAIBackend:
         self.extra_body = dict(extra_body or {})
         self.transport: Any = None  # an httpx transport to use instead of the network (benchmarks, tests)
         self.identity = f"openai:{self.base_url}:{model or '?'}:{api}"
+        # chat requests carry image parts to the server (a text-only served model answers HTTP 400, an error);
+        # the completions API flattens messages to text, so it cannot show an image
+        self.sees_images = api == "chat"
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()  # per loop
         self._model_lock: asyncio.Lock | None = None
 

@@ -38,6 +38,8 @@ async def milestones(
     completion: str,
     steps: list[Step] | None = None,
     metadata: dict[str, Any] | None = None,
+    prompt_messages: list[dict[str, Any]] | None = None,
+    completion_messages: list[dict[str, Any]] | None = None,
     milestones: list[Any] | None = None,
     mode: Literal["single", "separate"] = "single",
     **judge: Any,
@@ -58,9 +60,11 @@ async def milestones(
     checkpoints = as_checkpoints(raw)
     trajectory = render_trajectory(steps, completion)
     call = JudgeCall(judge)
-    blocked = call.guard(trajectory, prompt, 0.0)
+    blocked = call.guard(trajectory, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
-    verdicts = await check_items(call, prompt, trajectory, [c.criterion for c in checkpoints], mode, "milestone", "")
+    verdicts = await check_items(
+        call, prompt, trajectory, [c.criterion for c in checkpoints], mode, "milestone", "", prompt_messages, completion_messages
+    )
     components = {str(c.id): (1.0 if v else 0.0) for c, v in zip(checkpoints, verdicts)}
     return RewardResult.ok(weighted_share(checkpoints, verdicts), components=components, info=call.info(milestones=len(checkpoints)))

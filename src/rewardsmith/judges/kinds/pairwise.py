@@ -17,6 +17,7 @@ import asyncio
 import itertools
 from typing import Any, Literal
 
+from rewardsmith.images import image_digests, media_parts
 from rewardsmith.judges import prompts
 from rewardsmith.judges.calling import JudgeCall, judged
 from rewardsmith.judges.config import with_judge_params
@@ -28,18 +29,24 @@ from rewardsmith.types import Abstain, RewardResult
 CRITERIA = "helpfulness, correctness, clarity and honesty"
 
 
-async def compare(call: JudgeCall, prompt: str, a: str, b: str, criteria: str) -> tuple[float, bool, list[str]]:
-    """P(a beats b) in {0, 0.5, 1} from both orders; (value, consistent, [verdict_ab, verdict_ba])."""
+async def compare(
+    call: JudgeCall, prompt: str, a: str, b: str, criteria: str,
+    question: Any = None, a_messages: Any = None, b_messages: Any = None,
+) -> tuple[float, bool, list[str]]:
+    """P(a beats b) in {0, 0.5, 1} from both orders; (value, consistent, [verdict_ab, verdict_ba]). The images of
+    the question and of each response travel with it (a response's images follow it when the order swaps)."""
 
-    async def once(first: str, second: str) -> str:
-        reply = await call.ask(prompts.messages(prompts.pairwise_prompt(prompt, first, second, criteria)), prefill='{"winner": "')
+    async def once(first: str, second: str, first_msgs: Any, second_msgs: Any) -> str:
+        text = prompts.pairwise_prompt(prompt, first, second, criteria)
+        msgs = prompts.judge_messages(text, question, [("RESPONSE A", first_msgs), ("RESPONSE B", second_msgs)])
+        reply = await call.ask(msgs, prefill='{"winner": "')
         try:
             return parse_choice(reply.text)
         except VerdictParseError:
             call.parse_failed()
             raise
 
-    ab, ba = await asyncio.gather(once(a, b), once(b, a))
+    ab, ba = await asyncio.gather(once(a, b, a_messages, b_messages), once(b, a, b_messages, a_messages))
     a_first = {"A": 1.0, "B": 0.0, "tie": 0.5}[ab]
     a_second = {"B": 1.0, "A": 0.0, "tie": 0.5}[ba]
     if a_first == a_second:
@@ -70,6 +77,8 @@ async def judge_pairwise(
     completion: str,
     reference: Any = None,
     metadata: dict[str, Any] | None = None,
+    prompt_messages: list[dict[str, Any]] | None = None,
+    completion_messages: list[dict[str, Any]] | None = None,
     baseline: str | None = None,
     criteria: str = CRITERIA,
     **judge: Any,
@@ -85,10 +94,10 @@ async def judge_pairwise(
     """
     call = JudgeCall(judge)
     other = _baseline(reference, metadata, baseline)
-    blocked = call.guard(completion, prompt, 0.0)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
-    value, consistent, verdicts = await compare(call, prompt, completion, other, criteria)
+    value, consistent, verdicts = await compare(call, prompt, completion, other, criteria, prompt_messages, completion_messages)
     return RewardResult.ok(
         value,
         components={"consistent": 1.0 if consistent else 0.0},
@@ -102,6 +111,8 @@ async def judge_pairwise(
 async def judge_listwise(
     prompt: str,
     completions: list[str],
+    prompt_messages_list: list[list[dict[str, Any]] | None] | None = None,
+    completion_messages_list: list[list[dict[str, Any]] | None] | None = None,
     method: Literal["listwise", "pairwise"] = "listwise",
     criteria: str = CRITERIA,
     **judge: Any,
@@ -111,7 +122,8 @@ async def judge_listwise(
     Source: Swamy et al., 2024, "A Minimaximalist Approach to Reinforcement Learning from Human Feedback":
     reward = fraction of within-group pairwise wins. ``listwise``: one ranking call (rank r of n ->
     (n - r) / (n - 1)); ``pairwise``: every pair judged in both orders (ties = 1/2). Content-free
-    completions lose to every real one without a call.
+    completions lose to every real one without a call. Answers to different images are never ranked
+    together: a group whose prompts carry different images is ranked image by image.
 
     >>> import asyncio
     >>> [r.value for r in asyncio.run(judge_listwise("q", ["", "."]))]
@@ -119,9 +131,32 @@ async def judge_listwise(
     """
     call = JudgeCall(judge)
     n = len(completions)
+    questions = list(prompt_messages_list or [None] * n)
+    answers = list(completion_messages_list or [None] * n)
+    by_image: dict[tuple[str, ...], list[int]] = {}
+    for i in range(n):
+        by_image.setdefault(tuple(image_digests(questions[i])), []).append(i)
+    out: list[RewardResult] = [RewardResult.abstain("internal: not ranked")] * n
+    for members in by_image.values():
+        ranked = await _rank(call, prompt, [completions[i] for i in members], method, criteria,
+                             questions[members[0]], [answers[i] for i in members])
+        for i, r in zip(members, ranked):
+            out[i] = r
+    if len(by_image) > 1:
+        for r in out:
+            r.info["image_subgroups"] = len(by_image)
+    return out
+
+
+async def _rank(
+    call: JudgeCall, prompt: str, completions: list[str], method: str, criteria: str, question: Any, answers: list[Any]
+) -> list[RewardResult]:
+    """Win shares of completions to one question (one set of images)."""
+    n = len(completions)
     if n < 2:
         return [RewardResult.abstain("a group of one has no one to beat")] * n
-    empty = [call.config.guard and check_content(c, prompt).blocked for c in completions]
+    empty = [call.config.guard and not media_parts(answers[i]) and check_content(c, prompt).blocked
+             for i, c in enumerate(completions)]
     live = [i for i in range(n) if not empty[i]]
     wins = [0.0] * n
     for i in range(n):  # content-free completions lose to real ones and tie with each other
@@ -133,7 +168,8 @@ async def judge_listwise(
     if len(live) >= 2:
         if method == "listwise":
             text = prompts.listwise_prompt(prompt, [completions[i] for i in live], criteria)
-            reply = await call.ask(prompts.messages(text), prefill='{"ranking": [')
+            shown = [(f"RESPONSE {k + 1}", answers[i]) for k, i in enumerate(live)]
+            reply = await call.ask(prompts.judge_messages(text, question, shown), prefill='{"ranking": [')
             try:
                 order = parse_ranking(reply.text, len(live))
             except VerdictParseError:
@@ -143,14 +179,15 @@ async def judge_listwise(
                 wins[live[k]] += len(live) - 1 - rank
         else:
             pairs = list(itertools.combinations(live, 2))
-            outcomes = await asyncio.gather(*(compare(call, prompt, completions[i], completions[j], criteria) for i, j in pairs))
+            outcomes = await asyncio.gather(*(
+                compare(call, prompt, completions[i], completions[j], criteria, question, answers[i], answers[j])
+                for i, j in pairs
+            ))
             for (i, j), (p, _, _) in zip(pairs, outcomes):
                 wins[i] += p
                 wins[j] += 1.0 - p
-    elif len(live) == 1:
-        pass  # the only real completion already beat every content-free one
     info = call.info(method=method)
     return [
-        RewardResult.ok(w / (n - 1), info=info, reason="guard: content-free (no judge call)" if empty[i] else None)
+        RewardResult.ok(w / (n - 1), info=dict(info), reason="guard: content-free (no judge call)" if empty[i] else None)
         for i, w in enumerate(wins)
     ]

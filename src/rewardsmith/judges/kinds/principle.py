@@ -20,6 +20,8 @@ async def principle(
     prompt: str,
     completion: str,
     metadata: dict[str, Any] | None = None,
+    prompt_messages: list[dict[str, Any]] | None = None,
+    completion_messages: list[dict[str, Any]] | None = None,
     principle: str | None = None,
     scale_min: int = 1,
     scale_max: int = 5,
@@ -37,10 +39,11 @@ async def principle(
     rule = (metadata or {}).get("principle") or principle
     if not rule:
         raise Abstain("no principle (principle param or metadata.principle)")
-    blocked = call.guard(completion, prompt, 0.0)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
-    reply = await call.ask(prompts.messages(prompts.principle_prompt(prompt, completion, str(rule), scale_min, scale_max)), prefill='{"score": ')
+    text = prompts.principle_prompt(prompt, completion, str(rule), scale_min, scale_max)
+    reply = await call.ask(prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)]), prefill='{"score": ')
     try:
         score = parse_score(reply.text, scale_min, scale_max)
     except VerdictParseError:

@@ -18,7 +18,14 @@ from rewardsmith.types import Abstain, RewardResult
 @reward("reference_verifier", source="Cooper VerifyRM (Hong et al., 2025); One Token to Fool LLM-as-a-Judge (Zhao et al., 2025)", executor="async", timeout=300.0)
 @with_judge_params
 @judged
-async def reference_verifier(prompt: str, completion: str, reference: Any = None, **judge: Any) -> RewardResult:
+async def reference_verifier(
+    prompt: str,
+    completion: str,
+    reference: Any = None,
+    prompt_messages: list[dict[str, Any]] | None = None,
+    completion_messages: list[dict[str, Any]] | None = None,
+    **judge: Any,
+) -> RewardResult:
     """1.0 when the judge finds the completion's final answer equivalent to the reference, else 0.0.
 
     Source: Cooper's VerifyRM (reference-based binary verifier) with the master-key guard of "One Token to
@@ -32,10 +39,11 @@ async def reference_verifier(prompt: str, completion: str, reference: Any = None
     if not ref:
         raise Abstain("no reference answer")
     call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
-    reply = await call.ask(prompts.messages(prompts.reference_prompt(prompt, completion, ref)), prefill='{"verdict": "')
+    text = prompts.reference_prompt(prompt, completion, ref)
+    reply = await call.ask(prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)]), prefill='{"verdict": "')
     try:
         correct = parse_yes_no(reply.text)
     except VerdictParseError:

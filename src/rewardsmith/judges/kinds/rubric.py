@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import pydantic
 
+from rewardsmith.images import image_digests
 from rewardsmith.judges import prompts
 from rewardsmith.judges.calling import JudgeCall, judged
 from rewardsmith.judges.config import with_judge_params
@@ -80,11 +81,15 @@ def render_exemplars(exemplars: list[dict[str, Any]] | None) -> str:
 
 
 async def check_items(
-    call: JudgeCall, prompt: str, completion: str, items: list[str], mode: str, what: str, exemplars: str
+    call: JudgeCall, prompt: str, completion: str, items: list[str], mode: str, what: str, exemplars: str,
+    prompt_messages: Any = None, completion_messages: Any = None,
 ) -> list[bool]:
-    """One verdict per item: all in one call (``single``) or one call each (``separate``)."""
+    """One verdict per item: all in one call (``single``) or one call each (``separate``); the row's images
+    (``prompt_messages`` / ``completion_messages``) go to every call."""
+    shown = [("RESPONSE", completion_messages)]
     if mode == "single":
-        reply = await call.ask(prompts.messages(prompts.checklist_prompt(prompt, completion, items, what, exemplars)), prefill='{"1": ')
+        text = prompts.checklist_prompt(prompt, completion, items, what, exemplars)
+        reply = await call.ask(prompts.judge_messages(text, prompt_messages, shown), prefill='{"1": ')
         try:
             return parse_checklist(reply.text, len(items))
         except VerdictParseError:
@@ -92,7 +97,8 @@ async def check_items(
             raise
 
     async def one(item: str) -> bool:
-        reply = await call.ask(prompts.messages(prompts.single_check_prompt(prompt, completion, item, what, exemplars)), prefill='{"verdict": "')
+        text = prompts.single_check_prompt(prompt, completion, item, what, exemplars)
+        reply = await call.ask(prompts.judge_messages(text, prompt_messages, shown), prefill='{"verdict": "')
         try:
             return parse_yes_no(reply.text)
         except VerdictParseError:
@@ -105,11 +111,13 @@ async def check_items(
 _GENERATED: dict[str, list[Checkpoint]] = {}
 
 
-async def generate_rubric(call: JudgeCall, prompt: str, reference: str, n: int) -> list[Checkpoint]:
-    """A rubric written by the judge from the reference answer (once per process per question+reference)."""
-    key = json.dumps([call.client.identity, prompt, reference, n])
+async def generate_rubric(call: JudgeCall, prompt: str, reference: str, n: int, prompt_messages: Any = None) -> list[Checkpoint]:
+    """A rubric written by the judge from the reference answer (once per process per question, its images and
+    the reference)."""
+    key = json.dumps([call.client.identity, prompt, image_digests(prompt_messages), reference, n])
     if key not in _GENERATED:
-        reply = await call.ask(prompts.messages(prompts.rubric_generation_prompt(prompt, reference, n)))
+        text = prompts.rubric_generation_prompt(prompt, reference, n)
+        reply = await call.ask(prompts.judge_messages(text, prompt_messages))
         items = None
         for obj in reversed(json_objects(reply.text)):
             items = obj.get("rubric") if isinstance(obj, dict) else obj
@@ -134,6 +142,8 @@ async def rubric(
     completion: str,
     reference: Any = None,
     metadata: dict[str, Any] | None = None,
+    prompt_messages: list[dict[str, Any]] | None = None,
+    completion_messages: list[dict[str, Any]] | None = None,
     rubric: list[Any] | None = None,
     rubric_from: Literal["auto", "spec", "row", "reference"] = "auto",
     mode: Literal["single", "separate"] = "single",
@@ -166,15 +176,16 @@ async def rubric(
         checkpoints = as_checkpoints(meta["rubric"])
     else:
         checkpoints = []
-    blocked = call.guard(completion, prompt, 0.0)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
     if source == "reference":
         if reference is None:
             raise Abstain("no rubric in the spec or row and no reference to generate one from")
-        checkpoints = await generate_rubric(call, prompt, str(reference), max_checkpoints)
+        checkpoints = await generate_rubric(call, prompt, str(reference), max_checkpoints, prompt_messages)
     verdicts = await check_items(
-        call, prompt, completion, [c.criterion for c in checkpoints], mode, "checkpoint", render_exemplars(exemplars)
+        call, prompt, completion, [c.criterion for c in checkpoints], mode, "checkpoint", render_exemplars(exemplars),
+        prompt_messages, completion_messages,
     )
     value = weighted_share(checkpoints, verdicts)
     components = {str(c.id): (1.0 if v else 0.0) for c, v in zip(checkpoints, verdicts)}
@@ -189,6 +200,8 @@ async def nugget_rubric(
     completion: str,
     reference: Any = None,
     metadata: dict[str, Any] | None = None,
+    prompt_messages: list[dict[str, Any]] | None = None,
+    completion_messages: list[dict[str, Any]] | None = None,
     nuggets: list[str] | None = None,
     mode: Literal["single", "separate"] = "separate",
     **judge: Any,
@@ -209,11 +222,11 @@ async def nugget_rubric(
     if raw is None or raw == [] or raw == "":
         raise Abstain("no nuggets (nuggets param, metadata.nuggets or reference)")
     items = [str(raw)] if isinstance(raw, (str, int, float)) else [str(x) for x in raw]
-    blocked = call.guard(completion, prompt, 0.0)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
     rubrics = [f"The response states or clearly supports: {item}" for item in items]
-    verdicts = await check_items(call, prompt, completion, rubrics, mode, "rubric", "")
+    verdicts = await check_items(call, prompt, completion, rubrics, mode, "rubric", "", prompt_messages, completion_messages)
     recall = sum(verdicts) / len(verdicts)
     components = {f"n{i + 1}": (1.0 if v else 0.0) for i, v in enumerate(verdicts)}
     return RewardResult.ok(recall, components=components, info=call.info(nuggets=len(items), form="short" if len(items) == 1 else "long"))

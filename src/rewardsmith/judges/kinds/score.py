@@ -52,13 +52,13 @@ async def judge_score(
         raise ValueError("scale_max must be above scale_min")
     call = JudgeCall(judge)
     floor = 0.0 if normalize else float(scale_min)
-    blocked = call.guard(completion, prompt, floor)
+    blocked = call.guard(completion, prompt, floor, completion_messages)
     if blocked is not None:
         return blocked
-    images = prompts.image_parts(prompt_messages, completion_messages)
     ref = reference_text(reference) if use_reference else None
     text = prompts.score_prompt(prompt, completion, scale_min, scale_max, criteria, ref)
-    reply = await call.ask(prompts.messages(text, images=images), prefill='{"score": ')
+    msgs = prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)])
+    reply = await call.ask(msgs, prefill='{"score": ')
     try:
         score = parse_score(reply.text, scale_min, scale_max)
     except VerdictParseError:

@@ -25,6 +25,8 @@ async def judge_vote(
     prompt: str,
     completion: str,
     reference: Any = None,
+    prompt_messages: list[dict[str, Any]] | None = None,
+    completion_messages: list[dict[str, Any]] | None = None,
     k: int = 4,
     aggregate: Literal["mean", "majority", "meta"] = "mean",
     sample_temperature: float = 0.7,
@@ -47,11 +49,12 @@ async def judge_vote(
     if k < 1:
         raise ValueError("k must be at least 1")
     call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
+    shown = [("RESPONSE", completion_messages)]
     text = prompts.score_prompt(prompt, completion, scale_min, scale_max, criteria, reference_text(reference))
-    msgs = prompts.messages(text)
+    msgs = prompts.judge_messages(text, prompt_messages, shown)
     # k separate calls, each with its own seed: servers (and the in-flight dedupe) treat them as distinct samples
     base_seed = call.config.seed or 0
 
@@ -77,7 +80,8 @@ async def judge_vote(
         top = max(counts.values())
         final = min(s for s, c in counts.items() if c == top)
     else:
-        reply = await call.ask(prompts.messages(prompts.meta_prompt(prompt, completion, critiques, scale_min, scale_max)), prefill='{"best": ')
+        meta = prompts.meta_prompt(prompt, completion, critiques, scale_min, scale_max)
+        reply = await call.ask(prompts.judge_messages(meta, prompt_messages, shown), prefill='{"best": ')
         final = parse_score(reply.text, scale_min, scale_max)
     value = (final - scale_min) / (scale_max - scale_min)
     components = {f"s{i + 1}": (s - scale_min) / (scale_max - scale_min) for i, s in enumerate(scores)}

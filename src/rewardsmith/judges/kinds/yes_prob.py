@@ -56,12 +56,11 @@ async def judge_yes_prob(
     0.0
     """
     call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages)
     if blocked is not None:
         return blocked
-    images = prompts.image_parts(prompt_messages, completion_messages)
     reply = await call.ask(
-        prompts.messages(prompts.yes_no_prompt(prompt, completion, question), images=images),
+        prompts.judge_messages(prompts.yes_no_prompt(prompt, completion, question), prompt_messages, [("RESPONSE", completion_messages)]),
         max_tokens=1,
         logprobs=True,
         top_logprobs=top_logprobs,
