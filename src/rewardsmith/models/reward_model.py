@@ -13,15 +13,18 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rewardsmith.images import media_parts
 from rewardsmith.models.batching import length_buckets, token_budget
 from rewardsmith.models.chat import TemplatePolicy, format_for_model, plain_join
 from rewardsmith.models.loading import LoadedModel, is_remote, load_model, load_tokenizer
 from rewardsmith.models.rm_prefix import prefix_reuse_safe, score_shared_groups
+from rewardsmith.models.vision_rm import conversation, is_vision_model, load_vlm_rm, score_conversations
 from rewardsmith.registry import reward
-from rewardsmith.types import Message, RewardResult
+from rewardsmith.types import Message, RewardResult, content_text
 
 Overlong = Literal["truncate", "error"]
 Scale = Literal["logit", "prob"]
+RemoteInput = Literal["text", "chat"]
 
 
 def label_value(logits: list[float], label_index: int, scale: Scale) -> float:
@@ -84,6 +87,7 @@ class RMSettings:
     timeout: float = 120.0
     prefix_reuse: bool = True
     scale: Scale = "logit"
+    remote_input: RemoteInput = "text"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -190,16 +194,47 @@ def score_texts_remote(settings: RMSettings, texts: list[str]) -> list[RewardRes
     data = sorted(response.json().get("data", []), key=lambda d: d.get("index", 0))
     if len(data) != len(texts):
         return [RewardResult.error(f"reward model server returned {len(data)} scores for {len(texts)} inputs")] * len(texts)
-    out: list[RewardResult] = []
-    for item in data:
-        if "score" in item:
-            out.append(RewardResult.ok(float(item["score"])))
-            continue
-        if item.get("probs") is None and isinstance(item.get("logits"), list) and settings.label_index < len(item["logits"]):
-            out.append(RewardResult.ok(label_value([float(v) for v in item["logits"]], settings.label_index, settings.scale)))
-            continue
-        out.append(remote_label_value(item.get("probs") or [], settings.label_index, settings.scale))
-    return out
+    return [remote_item_result(item, settings) for item in data]
+
+
+def remote_item_result(item: dict[str, Any], settings: RMSettings) -> RewardResult:
+    """One classify ``data`` item as a reward: its ``score``, its ``logits``' label value, or its ``probs``."""
+    if "score" in item:
+        return RewardResult.ok(float(item["score"]))
+    if item.get("probs") is None and isinstance(item.get("logits"), list) and settings.label_index < len(item["logits"]):
+        return RewardResult.ok(label_value([float(v) for v in item["logits"]], settings.label_index, settings.scale))
+    return remote_label_value(item.get("probs") or [], settings.label_index, settings.scale)
+
+
+def score_chats_remote(settings: RMSettings, convs: list[list[Message]], workers: int = 8) -> list[RewardResult]:
+    """Score conversations (images as content parts) on vLLM's ``/classify`` chat form: one
+    ``{"model", "messages"}`` request per conversation, ``workers`` in flight."""
+    import concurrent.futures
+
+    import httpx
+
+    url = settings.model.rstrip("/")
+    if not url.endswith("/classify"):
+        url += "/classify"
+    model = settings.remote_model or "default"
+
+    def one(client: httpx.Client, conv: list[Message]) -> RewardResult:
+        try:
+            response = client.post(url, json={"model": model, "messages": conv})
+        except httpx.HTTPError as exc:
+            return RewardResult.error(f"reward model server {url}: {type(exc).__name__}: {exc}")
+        if response.status_code != 200:
+            return RewardResult.error(f"reward model server {url}: HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            data = response.json().get("data")
+            if not isinstance(data, list) or len(data) != 1 or not isinstance(data[0], dict):
+                raise ValueError(f"expected one data item, got {type(data).__name__} {str(data)[:80]}")
+        except ValueError as exc:
+            return RewardResult.error(f"reward model server {url}: malformed reply ({exc})")
+        return remote_item_result(data[0], settings)
+
+    with httpx.Client(timeout=settings.timeout) as client, concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
+        return list(pool.map(lambda c: one(client, c), convs))
 
 
 def score_samples(
@@ -207,8 +242,49 @@ def score_samples(
     prompts: list[str],
     completions: list[str],
     prompt_messages_list: list[list[Message] | None] | None = None,
+    completion_messages_list: list[list[Message] | None] | None = None,
 ) -> list[RewardResult]:
-    """Score (prompt, completion) pairs with one reward model, local or remote."""
+    """Score (prompt, completion) pairs with one reward model, local or remote. Rows with images go to a
+    vision-language reward model (a local VLM folder, or a server under ``remote_input: chat``); a text-only
+    reward model gives them an error that says so, never a score of their text alone."""
+    n = len(prompts)
+    pms = list(prompt_messages_list or [None] * n)
+    cms = list(completion_messages_list or [None] * n)
+    remote = is_remote(settings.model)
+    if (remote and settings.remote_input == "chat") or (not remote and is_vision_model(settings.model)):
+        convs = [conversation(p, c, pm, cm) for p, c, pm, cm in zip(prompts, completions, pms, cms)]
+        if remote:
+            return score_chats_remote(settings, convs)
+        loaded = load_vlm_rm(settings.model, settings.device, settings.dtype)
+        return score_conversations(loaded, convs, max_length=settings.max_length, label_index=settings.label_index,
+                                   scale=settings.scale)
+    out: list[RewardResult | None] = [None] * n
+    for i, (pm, cm) in enumerate(zip(pms, cms)):
+        media = len(media_parts(pm, cm))
+        if media:
+            fix = "set remote_input: chat for a server that takes images" if remote else "use a vision-language reward model"
+            out[i] = RewardResult.error(f"reward model {settings.model} reads text only and the row has {media} image/media "
+                                        f"part(s); {fix}")
+    todo = [i for i in range(n) if out[i] is None]
+    if todo:
+        sub_p = [prompts[i] for i in todo]
+        sub_c = [completions[i] for i in todo]
+        sub_m = [text_only(pms[i]) for i in todo]
+        for i, r in zip(todo, _score_text(settings, sub_p, sub_c, sub_m)):
+            out[i] = r
+    return [r if r is not None else RewardResult.error("internal: not scored") for r in out]
+
+
+def text_only(messages: list[Message] | None) -> list[Message] | None:
+    """Chat messages with their content as plain text (a text reward model's template takes strings)."""
+    if not messages:
+        return messages
+    return [dict(m, content=content_text(m.get("content"))) if isinstance(m.get("content"), list) else m for m in messages]
+
+
+def _score_text(
+    settings: RMSettings, prompts: list[str], completions: list[str], prompt_messages_list: list[list[Message] | None]
+) -> list[RewardResult]:
     if is_remote(settings.model):
         tok = load_tokenizer(settings.tokenizer) if settings.tokenizer else None
         texts = rm_texts(tok, prompts, completions, prompt_messages_list, settings.chat_template)
@@ -241,6 +317,7 @@ def reward_model(
     completions: list[str],
     prompt_messages_list: list[list[Message] | None],
     model: str,
+    completion_messages_list: list[list[Message] | None] | None = None,
     device: str = "auto",
     dtype: str = "auto",
     batch_size: int = 32,
@@ -254,6 +331,7 @@ def reward_model(
     timeout: float = 120.0,
     prefix_reuse: bool = True,
     scale: Scale = "logit",
+    remote_input: RemoteInput = "text",
 ) -> list[RewardResult]:
     """Score each completion with a sequence-classification reward model (InstructGPT-style scalar RM).
 
@@ -265,6 +343,11 @@ def reward_model(
     Runs per batch on a thread: one model call scores many samples, and torch releases the GIL so the
     engine's event loop keeps serving async rewards meanwhile.
 
+    Images: a local folder holding a vision-language model (``vision_config`` in its config) is scored as a
+    VLM backbone with a value head on the last token (``vision_rm.py``; Skywork-VL Reward / BaseReward /
+    IXC-2.5-Reward shape), images given as data: URIs; ``remote_input: chat`` sends each conversation, images
+    included, to vLLM's ``/classify`` chat form. A text-only model gives image rows an error, never a score.
+
     >>> reward_model(["q"], ["a"], [None], model="/nonexistent/rm")
     Traceback (most recent call last):
     ...
@@ -272,6 +355,6 @@ def reward_model(
     """
     settings = RMSettings(
         model, device, dtype, batch_size, max_tokens, max_length, overlong, chat_template, label_index,
-        remote_model, tokenizer, timeout, prefix_reuse, scale,
+        remote_model, tokenizer, timeout, prefix_reuse, scale, remote_input,
     )
-    return score_samples(settings, prompts, completions, prompt_messages_list)
+    return score_samples(settings, prompts, completions, prompt_messages_list, completion_messages_list)
