@@ -163,3 +163,14 @@ def meta_prompt(prompt: str, completion: str, critiques: list[str], lo: int, hi:
         f"{fenced('RESPONSE', completion)}\n\n{listed}\n\n"
         'Reply with JSON only: {"best": <critique number>, "score": <integer>}'
     )
+
+
+def consistency_prompt(reasoning: str, verdict: str) -> str:
+    return (
+        "A reward model compared two responses, wrote the analysis below, and then gave a final verdict. Decide "
+        "whether the verdict follows from the analysis: the analysis, taken as a whole, concludes that the chosen "
+        "response is the better one. It does NOT follow when the analysis favours the other response, stays "
+        "undecided, approves both equally, or says nothing about which is better.\n\n"
+        f"Analysis:\n{fenced('ANALYSIS', reasoning)}\n\nFinal verdict: {verdict}\n\n"
+        'Reply with JSON only: {"explanation": "<short>", "verdict": "yes" | "no"} (yes: the verdict follows)'
+    )
