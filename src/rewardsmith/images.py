@@ -21,6 +21,8 @@ import base64
 import binascii
 import hashlib
 import re
+import struct
+import zlib
 from typing import Any, Iterable
 
 Part = dict[str, Any]
@@ -124,3 +126,18 @@ def digest(url: str) -> str:
 def image_digests(*message_lists: Any) -> list[str]:
     """The content names of the images in chat messages, in order."""
     return [digest(u) for u in image_urls(*message_lists)]
+
+
+def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A solid-colour 8-bit RGB PNG (zlib + struct; for examples, probes and tests that need a real image).
+
+    >>> solid_png(2, 1, (255, 0, 0))[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    """
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    row = b"\x00" + bytes(rgb) * width  # filter type 0, then the pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")

@@ -1,26 +1,16 @@
-"""Tiny PNG images made in the test (zlib + struct, no imaging library), as bytes or data URIs."""
+"""Tiny PNG images made in the test (zlib + struct, no imaging library: ``rewardsmith.images.solid_png``)."""
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
 from typing import Any
 
+from rewardsmith.images import data_uri, solid_png
 
-def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A solid-colour 8-bit RGB PNG."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    row = b"\x00" + bytes(rgb) * width  # filter byte 0, then the pixels
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
+png = solid_png
 
 
 def png_uri(rgb: tuple[int, int, int], size: tuple[int, int] = (8, 8)) -> str:
-    return "data:image/png;base64," + base64.b64encode(png(size[0], size[1], rgb)).decode()
+    return data_uri(png(size[0], size[1], rgb))
 
 
 RED = png_uri((255, 0, 0))

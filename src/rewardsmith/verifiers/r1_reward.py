@@ -86,6 +86,26 @@ def preferred_response(reference: Any, metadata: dict[str, Any] | None) -> int:
     return 1 if side == "A" else 2
 
 
+INSTRUCTIONS = (
+    "You judge two responses of a multimodal assistant to the question about the image(s). First compare them "
+    "side by side inside <think> and </think>; then give the better one's number, 1 or 2, inside <answer> and "
+    "</answer>. A tie is not allowed. Output format: <think>your comparison</think><answer>1 or 2</answer>"
+)
+
+
+def r1_input(question: str, response_1: str, response_2: str, images: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The generative reward model's input for one pair, as chat messages: the images (URLs or data URIs, in
+    order), then the instructions, the question and the two numbered responses.
+
+    >>> [p["type"] for p in r1_input("What is shown?", "A cat.", "A dog.", ["https://x/cat.png"])[0]["content"]]
+    ['image_url', 'text']
+    """
+    text = (f"{INSTRUCTIONS}\n\n[Question]\n{question}\n\n[Response 1]\n{response_1}\n\n"
+            f"[Response 2]\n{response_2}")
+    parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": u}} for u in images]
+    return [{"role": "user", "content": [*parts, {"type": "text", "text": text}]}]
+
+
 @reward("r1_format", source="Zhang et al., 2025, R1-Reward (StableReinforce): format reward", executor="inline")
 def r1_format(completion: str) -> float:
     """1.0 when the output is exactly ``<think>reasoning</think><answer>1|2</answer>`` (whitespace around the
