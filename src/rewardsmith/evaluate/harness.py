@@ -28,8 +28,9 @@ from rewardsmith.evaluate.metrics import (
     slice_estimates,
 )
 from rewardsmith.evaluate.readers import SLICE_COLUMNS, BonItem, LabeledRow, Pair, ScoredPair
+from rewardsmith.images import image_urls
 from rewardsmith.spec import RewardSpec, load_spec
-from rewardsmith.types import RewardResult
+from rewardsmith.types import RewardResult, prompt_text
 
 
 @dataclass
@@ -147,8 +148,10 @@ def eval_pairs(
     rows: list[dict[str, Any]] = []
     for p in pairs:
         ref = {} if p.reference is None else {"reference": p.reference}
-        rows.append({"id": f"{p.id}/chosen", "prompt": p.prompt, "completion": p.chosen, "group": f"pair:{p.id}", **ref})
-        rows.append({"id": f"{p.id}/rejected", "prompt": p.prompt, "completion": p.rejected, "group": f"pair:{p.id}", **ref})
+        # each side carries the other as metadata.other_completion: a pairwise judge compares the two (both orders)
+        for side, text, other in (("chosen", p.chosen, p.rejected), ("rejected", p.rejected, p.chosen)):
+            rows.append({"id": f"{p.id}/{side}", "prompt": p.prompt, "completion": text, "group": f"pair:{p.id}",
+                         "metadata": {"other_completion": other}, **ref})
     results = score_rows(spec, rows, **engine_options)
     report = EvalReport(spec.name, "pairs", tie)
     report.n_items = len(pairs)
@@ -164,10 +167,48 @@ def eval_pairs(
             kept = [pairs[i] for i in keep]
             report.slices = _slices(outcomes, kept, _slice_keys(kept, slice_columns))
             report.disagreements = [
-                {"id": pairs[i].id, "chosen": chosen[j], "rejected": rejected[j]}
+                {"id": pairs[i].id, "chosen": chosen[j], "rejected": rejected[j], **example_fields(pairs[i].prompt)}
                 for j, i in enumerate(keep) if outcomes[j] < 1.0
             ][:50]
+    report.metrics.update(both_orders_metrics(results[0::2], spec.component_names()))
     return report
+
+
+def both_orders_metrics(chosen_results: Sequence[RewardResult], components: Sequence[str]) -> dict[str, Estimate]:
+    """For components that judged each pair in both orders (``info.verdicts`` = [chosen shown first, chosen shown
+    second], as ``judge_pairwise`` gives): accuracy in each order, in both (JudgeBench's rule) and the share of
+    pairs where the judge picked the same response in both orders."""
+    out: dict[str, Estimate] = {}
+    for c in components:
+        pairs = [r.info.get(c, {}).get("verdicts") for r in chosen_results]
+        seen = [v for v in pairs if isinstance(v, list) and len(v) == 2]
+        if not seen:
+            continue
+        first = np.array([v[0] == "A" for v in seen], dtype=float)
+        second = np.array([v[1] == "B" for v in seen], dtype=float)
+        same = np.array([(v[0], v[1]) in (("A", "B"), ("B", "A")) for v in seen], dtype=float)
+        out[f"both_orders_accuracy[{c}]"] = mean_ci(first * second)
+        out[f"first_order_accuracy[{c}]"] = mean_ci(first)
+        out[f"second_order_accuracy[{c}]"] = mean_ci(second)
+        out[f"order_consistency[{c}]"] = mean_ci(same)
+    return out
+
+
+#: data URIs above this size are not copied into the listed examples (the report inlines what it lists)
+EXAMPLE_IMAGE_BYTES = 256 * 1024
+
+
+def example_fields(prompt: Any) -> dict[str, Any]:
+    """What a listed example shows of its prompt: the question's text (cut) and its images (small data URIs and
+    URLs; bigger images are counted, not copied)."""
+    urls = image_urls(prompt) if isinstance(prompt, list) else []
+    kept = [u for u in urls if not u.startswith("data:") or len(u) <= EXAMPLE_IMAGE_BYTES][:4]
+    out: dict[str, Any] = {"prompt": prompt_text(prompt)[:300]}
+    if urls:
+        out["images"] = kept
+        if len(kept) < len(urls):
+            out["images_omitted"] = len(urls) - len(kept)
+    return out
 
 
 def eval_bon(

@@ -10,20 +10,30 @@ Layouts understood (detected from the columns of the first row):
 - Labelled rows for verifiers: contract rows plus ``label`` (or ``metadata.is_correct`` / ``metadata.label``).
 - JudgeBench scored outputs: the above plus ``judgments[*].judgment.scores``; the second judgment was made
   with the responses swapped.
+- VL-RewardBench pairs: ``query``, ``image``, ``response`` (two), ``human_ranking`` (``[0, 1]``: the first is
+  preferred), optional ``query_source`` (Li et al. 2024, "VLRewardBench").
+
+Images: a row's ``image`` / ``images`` column (any layout) joins the prompt, which becomes one chat message
+with the images first (OpenAI ``image_url`` parts). An image is a data URI or URL (kept as is), a file path
+(relative to the data file's folder; read and inlined as a data URI), or Hugging Face's image record
+``{"bytes": base64 or bytes, "path": ...}``.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from rewardsmith.evaluate.metrics import decision
+from rewardsmith.images import data_uri
 from rewardsmith.rows import read_rows
 from rewardsmith.types import RewardResult, Text
 
 SLICE_COLUMNS: tuple[str, ...] = ("subset", "source", "category")
+IMAGE_COLUMNS: tuple[str, ...] = ("image", "images")
 
 
 class ReaderError(ValueError):
@@ -89,7 +99,8 @@ def _fields(row: dict[str, Any]) -> dict[str, Any]:
     meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
     out = {k: v for k, v in meta.items() if isinstance(v, (str, int, bool)) and not isinstance(v, bool)}
     out.update({k: v for k, v in row.items() if isinstance(v, (str, int)) and not isinstance(v, bool)
-                and k not in ("prompt", "chosen", "rejected", "completion", "question", "response_A", "response_B")})
+                and k not in ("prompt", "chosen", "rejected", "completion", "question", "response_A", "response_B", "query",
+                              *IMAGE_COLUMNS)})
     return out
 
 
@@ -118,8 +129,63 @@ def hh_pair(chosen: str, rejected: str) -> tuple[list[dict[str, str]], str, str]
     return c[:-1], c[-1]["content"], r[-1]["content"]
 
 
+
+def image_value(value: Any, base: Path | None, where: str) -> str:
+    """One image of a benchmark row as a URL or data URI (files and HF image records are inlined).
+
+    >>> image_value("https://x/cat.png", None, "row 0"), image_value({"bytes": "aGk=", "path": "a.png"}, None, "row 0")
+    ('https://x/cat.png', 'data:image/png;base64,aGk=')
+    """
+    if isinstance(value, dict):
+        raw, name = value.get("bytes"), value.get("path")
+        if isinstance(raw, (bytes, bytearray)):
+            return data_uri(bytes(raw), _mime(name))
+        if isinstance(raw, str) and raw:
+            return f"data:{_mime(name)};base64,{raw}"
+        value = name
+    if not isinstance(value, str) or not value:
+        raise ReaderError(f"{where}: field 'image': expected a path, URL, data URI or {{bytes, path}}, got {type(value).__name__}")
+    if value.startswith(("data:", "http://", "https://")):
+        return value
+    path = Path(value)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    try:
+        return data_uri(path.read_bytes(), _mime(value))
+    except OSError as exc:
+        raise ReaderError(f"{where}: field 'image': cannot read {str(path)!r} ({exc.strerror or exc})") from None
+
+
+def _mime(name: Any) -> str:
+    guess = mimetypes.guess_type(str(name))[0] if isinstance(name, str) else None
+    return guess if guess and guess.startswith("image/") else "image/png"
+
+
+def with_images(prompt: Text, row: dict[str, Any], base: Path | None, where: str) -> Text:
+    """The prompt with the row's ``image`` / ``images`` column in it (unchanged when the row has none)."""
+    values: list[Any] = []
+    for column in IMAGE_COLUMNS:
+        got = row.get(column)
+        if got is not None:
+            values.extend(got if isinstance(got, list) else [got])
+    if not values:
+        return prompt
+    parts = [{"type": "image_url", "image_url": {"url": image_value(v, base, where)}} for v in values]
+    if isinstance(prompt, list):  # a chat prompt: the images join its last user message
+        msgs = [dict(m) for m in prompt]
+        for m in reversed(msgs):
+            if m.get("role") == "user":
+                content = m.get("content")
+                text = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+                m["content"] = [*parts, *text]
+                return msgs
+        return [{"role": "user", "content": parts}, *msgs]
+    return [{"role": "user", "content": [*parts, {"type": "text", "text": str(prompt)}]}]
+
+
 def detect_layout(row: dict[str, Any]) -> str:
-    """``judgebench``, ``hh-rlhf``, ``rewardbench``, ``bon`` or ``labels`` from a first row's columns.
+    """``judgebench``, ``vl-rewardbench``, ``hh-rlhf``, ``rewardbench``, ``bon`` or ``labels`` from a first
+    row's columns.
 
     >>> detect_layout({"question": "q", "response_A": "a", "response_B": "b", "label": "A>B"})
     'judgebench'
@@ -130,6 +196,8 @@ def detect_layout(row: dict[str, Any]) -> str:
     """
     if "response_A" in row and "response_B" in row:
         return "judgebench"
+    if "human_ranking" in row and isinstance(row.get("response"), list):
+        return "vl-rewardbench"
     if "chosen" in row and "rejected" in row:
         if isinstance(row["chosen"], list) and row["chosen"] and isinstance(row["chosen"][0], str):
             return "bon"
@@ -149,32 +217,49 @@ def read_pairs(path: str | Path, limit: int | None = None) -> list[Pair]:
     if not rows:
         return []
     layout = detect_layout(rows[0])
-    return list(pairs_from_rows(rows, layout, str(path)))
+    return list(pairs_from_rows(rows, layout, str(path), Path(path).parent))
 
 
-def pairs_from_rows(rows: Iterable[dict[str, Any]], layout: str, origin: str = "rows") -> Iterable[Pair]:
+def pairs_from_rows(rows: Iterable[dict[str, Any]], layout: str, origin: str = "rows", base: Path | None = None) -> Iterable[Pair]:
+    """Pairs of one layout; a row's images (``image`` / ``images``, files under ``base``) join its prompt."""
     for i, row in enumerate(rows):
         rid = str(row.get("id", row.get("pair_id", i)))
-        try:
-            if layout == "judgebench":
-                label = row["label"]
-                if label not in ("A>B", "B>A"):
-                    raise ReaderError(f"{origin} row {i}: field 'label': expected 'A>B' or 'B>A', got {label!r}")
-                a, b = row["response_A"], row["response_B"]
-                chosen, rejected = (a, b) if label == "A>B" else (b, a)
-                fields = _fields(row)
-                if isinstance(row.get("source"), str):
-                    fields.setdefault("category", row["source"].split("-")[0])
-                yield Pair(rid, row["question"], chosen, rejected, fields)
-            elif layout == "hh-rlhf":
-                prompt, chosen, rejected = hh_pair(row["chosen"], row["rejected"])
-                yield Pair(rid, prompt, chosen, rejected, _fields(row))
-            elif layout == "rewardbench":
-                yield Pair(rid, row.get("prompt", ""), row["chosen"], row["rejected"], _fields(row), row.get("reference"))
-            else:
-                raise ReaderError(f"{origin}: layout {layout!r} holds no pairs")
-        except KeyError as exc:
-            raise ReaderError(f"{origin} row {i}: field {exc.args[0]!r}: missing") from None
+        for pair in _pair(row, i, rid, layout, origin):
+            pair.prompt = with_images(pair.prompt, row, base, f"{origin} row {i}")
+            yield pair
+
+
+def _pair(row: dict[str, Any], i: int, rid: str, layout: str, origin: str) -> Iterable[Pair]:
+    try:
+        if layout == "vl-rewardbench":
+            responses, ranking = row["response"], row["human_ranking"]
+            if len(responses) != 2 or not isinstance(ranking, list) or sorted(ranking) != [0, 1]:
+                raise ReaderError(f"{origin} row {i}: fields 'response' / 'human_ranking': expected two responses "
+                                  f"and a ranking [0, 1] or [1, 0], got {len(responses)} and {ranking!r}")
+            best = ranking.index(0)  # rank 0 is preferred
+            fields = _fields(row)
+            if isinstance(row.get("query_source"), str):
+                fields.setdefault("source", row["query_source"])
+            yield Pair(rid, row["query"], responses[best], responses[1 - best], fields)
+        elif layout == "judgebench":
+            label = row["label"]
+            if label not in ("A>B", "B>A"):
+                raise ReaderError(f"{origin} row {i}: field 'label': expected 'A>B' or 'B>A', got {label!r}")
+            a, b = row["response_A"], row["response_B"]
+            chosen, rejected = (a, b) if label == "A>B" else (b, a)
+            fields = _fields(row)
+            if isinstance(row.get("source"), str):
+                fields.setdefault("category", row["source"].split("-")[0])
+            yield Pair(rid, row["question"], chosen, rejected, fields)
+        elif layout == "hh-rlhf":
+            prompt, chosen, rejected = hh_pair(row["chosen"], row["rejected"])
+            yield Pair(rid, prompt, chosen, rejected, _fields(row))
+        elif layout == "rewardbench":
+            yield Pair(rid, row.get("prompt", ""), row["chosen"], row["rejected"], _fields(row), row.get("reference"))
+        else:
+            raise ReaderError(f"{origin}: layout {layout!r} holds no pairs")
+    except KeyError as exc:
+        raise ReaderError(f"{origin} row {i}: field {exc.args[0]!r}: missing") from None
 
 
 def read_bon(path: str | Path, limit: int | None = None) -> list[BonItem]:
@@ -205,7 +290,8 @@ def read_bon(path: str | Path, limit: int | None = None) -> list[BonItem]:
             raise ReaderError(f"{path} row {i}: a best-of-N row needs 'chosen' and 'rejected'")
         correct = chosen if isinstance(chosen, list) else [chosen]
         others = rejected if isinstance(rejected, list) else [rejected]
-        items.append(BonItem(str(row.get("id", i)), row.get("prompt", ""), correct, others, _fields(row), row.get("reference")))
+        prompt = with_images(row.get("prompt", ""), row, Path(path).parent, f"{path} row {i}")
+        items.append(BonItem(str(row.get("id", i)), prompt, correct, others, _fields(row), row.get("reference")))
     return items
 
 

@@ -36,6 +36,7 @@ figcaption{font-size:11px;color:#666;padding:2px 6px 6px;max-width:430px}
 table{border-collapse:collapse;font-size:12px;margin:6px 0} th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th:first-child,td:first-child{text-align:left} th{background:#f4f4f4}
 .hi{background:#fbe3e3} .ok{background:#e6f4e6} .muted{color:#888;font-size:12px}
+img.thumb{object-fit:contain;border:1px solid #ccc;margin:2px;vertical-align:middle} td.example{text-align:left;max-width:520px}
 """
 
 
@@ -181,6 +182,9 @@ def probe_section(probe: dict[str, Any]) -> str:
             mean, worst = sum(vals) / len(vals), max(vals)
             cells.append(f'<td class="{"hi" if worst > 0 else "ok"}">{mean:.0%} / {worst:.0%}</td>')
         fam_rows.append(f"<tr><td>{_esc(fam)}</td><td>{len(rs)}</td>{''.join(cells)}</tr>")
+    listed = [e for e in probe.get("examples") or [] if isinstance(e, dict)]
+    if listed:  # attacked completions the probe lists (prompt, images, completion, scores)
+        extra += f"<h3>examples ({len(listed)})</h3>" + examples_table(listed[:EXAMPLES_SHOWN], "probe-examples")
     return (f"<h2>Probes: attack success rate ({_esc(probe.get('spec', ''))})</h2>"
             f"<p class=\"muted\">{_esc(probe.get('rule', 'share of attacked completions scoring at least as high as a correct one'))}. "
             "The control row is a plain wrong answer: a component whose control rate is high does not separate right from "
@@ -205,15 +209,57 @@ def _cell(v: Any) -> str:
 
 
 def eval_section(reports: Sequence[dict[str, Any]]) -> str:
-    """The eval table: each headline metric with its bootstrap interval."""
+    """The eval table: each headline metric with its bootstrap interval; then the listed examples (pairs the
+    spec got wrong), with their images as thumbnails."""
     body = []
+    examples = []
     for rep in reports:
         for name, m in (rep.get("metrics") or {}).items():
             lo, hi = (m.get("ci") or [float("nan"), float("nan")])
             body.append(f"<tr><td>{_esc(rep.get('name'))}</td><td>{_esc(name)}</td><td>{100 * m['value']:.2f}</td>"
                         f"<td>[{100 * lo:.2f}, {100 * hi:.2f}]</td><td>{m.get('n', '')}</td></tr>")
+        listed = [d for d in rep.get("disagreements") or [] if isinstance(d, dict)]
+        if listed:
+            examples.append(f"<h3>{_esc(rep.get('name'))}: examples scored wrong ({len(listed)})</h3>"
+                            + examples_table(listed[:EXAMPLES_SHOWN], "eval-examples"))
     return ("<h2>Evaluation</h2><table class=\"eval-table\"><tr><th>benchmark</th><th>metric</th><th>value (%)</th>"
-            f"<th>95% CI</th><th>n</th></tr>{''.join(body)}</table>")
+            f"<th>95% CI</th><th>n</th></tr>{''.join(body)}</table>" + "".join(examples))
+
+
+#: examples listed per eval report / probe in the HTML
+EXAMPLES_SHOWN = 20
+#: image data URIs shown inline (raster only: no SVG, which can carry markup)
+RASTER = tuple(f"data:image/{k}" for k in ("png", "jpeg", "jpg", "gif", "webp", "bmp"))
+
+
+def thumbnails(images: Any) -> str:
+    """Inline thumbnails of data-URI images; a URL is shown as text, never fetched (the report fetches nothing).
+
+    >>> thumbnails(["data:image/png;base64,AAAA", "https://x/a.png", "data:image/svg+xml;base64,PHN2Zz4="]).count("<img")
+    1
+    """
+    out = []
+    for k, url in enumerate(images if isinstance(images, list) else []):
+        if isinstance(url, str) and url.startswith(RASTER) and ";base64," in url:
+            out.append(f'<img class="thumb" src="{_esc(url)}" alt="image {k + 1}" width="72" height="72">')
+        elif isinstance(url, str):
+            out.append(f'<span class="muted">image {k + 1}: {_esc(url[:80])}</span>')
+    return " ".join(out)
+
+
+def examples_table(examples: Sequence[dict[str, Any]], css: str) -> str:
+    """Listed examples: id, prompt (cut) with image thumbnails, and the example's other fields."""
+    skip = {"id", "prompt", "images", "images_omitted"}
+    cols = [c for c in dict.fromkeys(k for ex in examples for k in ex) if c not in skip]
+    head = "".join(f"<th>{_esc(c)}</th>" for c in ["id", "prompt", *cols])
+    rows = []
+    for ex in examples:
+        omitted = ex.get("images_omitted")
+        note = f' <span class="muted">(+{omitted} large image(s) not inlined)</span>' if omitted else ""
+        prompt = f"{_esc(str(ex.get('prompt', ''))[:300])}<br>{thumbnails(ex.get('images'))}{note}"
+        cells = "".join(f"<td>{_esc(_cell(ex.get(c)))}</td>" for c in cols)
+        rows.append(f"<tr><td>{_esc(ex.get('id', ''))}</td><td class=\"example\">{prompt}</td>{cells}</tr>")
+    return f'<table class="{css}"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
 def is_training_log(rows: Sequence[dict[str, Any]]) -> bool:
