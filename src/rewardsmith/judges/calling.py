@@ -55,7 +55,7 @@ class JudgeCall:
         self.replies.append(reply)
         return reply
 
-    def guard(self, completion: str, prompt: str | None, floor: float, completion_messages: Any = None) -> RewardResult | None:
+    def guard(self, completion: str, prompt: str | None, floor: float, *, completion_messages: Any = None) -> RewardResult | None:
         """The floor result (no call made) when the completion is content-free and the guard is on. A completion
         that carries images is not judged by its text alone: the judge looks at it."""
         if not self.config.guard or media_parts(completion_messages):

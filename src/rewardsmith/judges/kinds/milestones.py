@@ -60,7 +60,7 @@ async def milestones(
     checkpoints = as_checkpoints(raw)
     trajectory = render_trajectory(steps, completion)
     call = JudgeCall(judge)
-    blocked = call.guard(trajectory, prompt, 0.0, completion_messages)
+    blocked = call.guard(trajectory, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     verdicts = await check_items(

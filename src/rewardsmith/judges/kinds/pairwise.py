@@ -94,7 +94,7 @@ async def judge_pairwise(
     """
     call = JudgeCall(judge)
     other = _baseline(reference, metadata, baseline)
-    blocked = call.guard(completion, prompt, 0.0, completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     value, consistent, verdicts = await compare(call, prompt, completion, other, criteria, prompt_messages, completion_messages)

@@ -39,7 +39,7 @@ async def principle(
     rule = (metadata or {}).get("principle") or principle
     if not rule:
         raise Abstain("no principle (principle param or metadata.principle)")
-    blocked = call.guard(completion, prompt, 0.0, completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     text = prompts.principle_prompt(prompt, completion, str(rule), scale_min, scale_max)

@@ -39,7 +39,7 @@ async def reference_verifier(
     if not ref:
         raise Abstain("no reference answer")
     call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0, completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     text = prompts.reference_prompt(prompt, completion, ref)

@@ -176,7 +176,7 @@ async def rubric(
         checkpoints = as_checkpoints(meta["rubric"])
     else:
         checkpoints = []
-    blocked = call.guard(completion, prompt, 0.0, completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     if source == "reference":
@@ -222,7 +222,7 @@ async def nugget_rubric(
     if raw is None or raw == [] or raw == "":
         raise Abstain("no nuggets (nuggets param, metadata.nuggets or reference)")
     items = [str(raw)] if isinstance(raw, (str, int, float)) else [str(x) for x in raw]
-    blocked = call.guard(completion, prompt, 0.0, completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     rubrics = [f"The response states or clearly supports: {item}" for item in items]

@@ -52,7 +52,7 @@ async def judge_score(
         raise ValueError("scale_max must be above scale_min")
     call = JudgeCall(judge)
     floor = 0.0 if normalize else float(scale_min)
-    blocked = call.guard(completion, prompt, floor, completion_messages)
+    blocked = call.guard(completion, prompt, floor, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     ref = reference_text(reference) if use_reference else None

@@ -49,7 +49,7 @@ async def judge_vote(
     if k < 1:
         raise ValueError("k must be at least 1")
     call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0, completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     shown = [("RESPONSE", completion_messages)]

@@ -56,7 +56,7 @@ async def judge_yes_prob(
     0.0
     """
     call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0, completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     reply = await call.ask(
