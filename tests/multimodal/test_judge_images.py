@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from rewardsmith.judges.operations import usage_report
-from rewardsmith.spec import load_spec
 from rewardsmith.testing.openai_server import Reply, ScriptedOpenAI
 from rewardsmith.types import Status
 from tests.judges.judge_helpers import judge_params, user_text
+from tests.judges.test_judge_http import score  # one spec of one judge component named "j"
 
 from .pngs import BLUE, GREEN, RED, image_part, image_prompt, request_images
 
@@ -41,14 +41,6 @@ def verdicts(request: dict[str, Any]) -> Any:
     if '"best"' in text:
         return '{"best": 1, "score": 7}'
     return '{"explanation": "ok", "score": 4}'
-
-
-def score(reward: str, rows: list[dict[str, Any]], cache: Any = False, **params: Any) -> list[Any]:
-    spec = load_spec({"components": [{"name": "j", "reward": reward, "params": params}]})
-    try:
-        return spec.score(rows, cache=cache)
-    finally:
-        spec.close()
 
 
 PROMPT = image_prompt("Which colours do the two pictures show?", RED, URL)
