@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rewardsmith.images import decode_data_uri, image_url, media_parts
+from rewardsmith.images import decode_data_uri, image_url
 from rewardsmith.models.loading import ModelLoadError, check_local_path, resolve_device, resolve_dtype
 from rewardsmith.types import Message, RewardResult, content_text
 
@@ -231,7 +231,3 @@ def score_conversations(
         value = label_value(logits.tolist(), label_index, scale)  # type: ignore[arg-type]
         out.append(RewardResult.ok(value, info={"images": len(images), "tokens": n}))
     return out
-
-
-def has_images(conv: list[Message]) -> bool:
-    return bool(media_parts(conv))
