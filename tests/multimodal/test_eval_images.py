@@ -144,3 +144,19 @@ def test_probe_examples_show_their_images() -> None:
     page = build_report([{"prompt": "q", "completion": "a", "reward": 1.0, "status": "ok", "components": {"c": 1.0}}], probe=probe)
     assert page.count('<img class="thumb"') == 1 and "image 2: https://images.example/a.png" in page
     assert "The image shows something." in page
+
+
+def test_eval_labels_and_labelled_groups_with_an_image_column(tmp_path: Path) -> None:
+    (tmp_path / "sq.png").write_bytes(png(16, 16, COLOURS["green"]))
+    rows = [{"id": f"r{i}", "prompt": "What colour is the square?", "image": "sq.png", "completion": text, "label": ok}
+            for i, (text, ok) in enumerate([("Green.", True), ("Red.", False), ("It is green.", True), ("Blue.", False)])]
+    data = tmp_path / "labels.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with ScriptedOpenAI(seeing_judge) as srv:
+        spec = judge_spec(tmp_path, srv, "judge_score")
+        labels, bon = tmp_path / "labels.json", tmp_path / "bon.json"
+        assert cli("eval", str(spec), "--data", str(data), "--format", "labels", "--no-cache", "-o", str(labels)).returncode == 0
+        assert cli("eval", str(spec), "--data", str(data), "--format", "bon", "--no-cache", "-o", str(bon)).returncode == 0
+    assert json.loads(labels.read_text())[0]["metrics"]["accuracy"]["value"] == 1.0
+    [rep] = json.loads(bon.read_text())
+    assert rep["n_items"] == 1 and rep["metrics"]["best_of_n_accuracy"]["value"] == 1.0

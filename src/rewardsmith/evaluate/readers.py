@@ -30,7 +30,7 @@ from typing import Any, Iterable
 from rewardsmith.evaluate.metrics import decision
 from rewardsmith.images import data_uri
 from rewardsmith.rows import read_rows
-from rewardsmith.types import RewardResult, Text
+from rewardsmith.types import RewardResult, Text, row_group_key
 
 SLICE_COLUMNS: tuple[str, ...] = ("subset", "source", "category")
 IMAGE_COLUMNS: tuple[str, ...] = ("image", "images")
@@ -272,8 +272,8 @@ def read_bon(path: str | Path, limit: int | None = None) -> list[BonItem]:
         groups: dict[str, list[LabeledRow]] = {}
         prompts: dict[str, Any] = {}
         refs: dict[str, Any] = {}
-        for lr in labeled_from_rows(rows, str(path)):
-            key = str(lr.row.get("group") or lr.row.get("prompt"))
+        for lr in labeled_from_rows(rows, str(path), Path(path).parent):
+            key = row_group_key(lr.row)  # the engine's grouping: prompt text and images
             groups.setdefault(key, []).append(lr)
             prompts.setdefault(key, lr.row.get("prompt", ""))
             refs.setdefault(key, lr.row.get("reference"))
@@ -316,13 +316,14 @@ def gold_label(row: dict[str, Any]) -> bool | None:
     return None
 
 
-def labeled_from_rows(rows: Iterable[dict[str, Any]], origin: str = "rows") -> Iterable[LabeledRow]:
+def labeled_from_rows(rows: Iterable[dict[str, Any]], origin: str = "rows", base: Path | None = None) -> Iterable[LabeledRow]:
+    """Labelled contract rows; an ``image`` / ``images`` column (files under ``base``) joins the prompt."""
     for i, row in enumerate(rows):
         label = gold_label(row)
         if label is None:
             raise ReaderError(f"{origin} row {i}: field 'label': missing (or metadata.is_correct)")
-        clean = {k: v for k, v in row.items() if k not in ("label", "note")}
-        clean.setdefault("prompt", "")
+        clean = {k: v for k, v in row.items() if k not in ("label", "note", *IMAGE_COLUMNS)}
+        clean["prompt"] = with_images(row.get("prompt", ""), row, base, f"{origin} row {i}")
         if "id" not in clean:
             clean["id"] = str(i)
         yield LabeledRow(clean, label, _fields(row))
@@ -330,7 +331,7 @@ def labeled_from_rows(rows: Iterable[dict[str, Any]], origin: str = "rows") -> I
 
 def read_labeled(path: str | Path, limit: int | None = None) -> list[LabeledRow]:
     """Contract rows with a gold label, for verifier label agreement."""
-    return list(labeled_from_rows(load_rows(path)[:limit], str(path)))
+    return list(labeled_from_rows(load_rows(path)[:limit], str(path), Path(path).parent))
 
 
 def read_judgebench_scored(path: str | Path) -> list[ScoredPair]:
