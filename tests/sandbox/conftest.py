@@ -56,8 +56,12 @@ def _parent(pid: str) -> str:
 
 
 def _sandbox_uid_processes() -> list[int]:
-    """Processes of the program uids other than the runners (each a child of its worker, which runs as root)."""
-    return [int(e) for e in os.listdir("/proc") if e.isdigit() and _program_uid(e) and _program_uid(_parent(e))]
+    """Processes of the program uids other than the runners' mount keepers (each a child of its worker,
+    which runs as root) and the runners (each a child of its keeper)."""
+    return [
+        int(e) for e in os.listdir("/proc")
+        if e.isdigit() and _program_uid(e) and _program_uid(_parent(e)) and _program_uid(_parent(_parent(e)))
+    ]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ interpreter's prefix and the virtual environment, the worker's own modules (a st
 the host's); without root, its own user namespace too. bubblewrap starts with an environment of PATH
 only, so no variable of the host (tokens, keys) exists anywhere in the sandbox, not even in its pid 1.
 
-Inside, the worker builds a further level for the programs themselves (``zygote.py``).
+Inside, the worker builds a further level for the programs themselves (``zygote.py``, ``runner_main.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ CGROUP_IN_SANDBOX = "/run/rewardsmith-cgroup"
 WORKER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL")
 #: The worker's modules: what runs in the sandbox worker (never program code) and the judge it uses.
 WORKER_MODULES = {
-    "sandbox": ("worker_main.py", "zygote.py", "linux.py", "program_side.py"),
+    "sandbox": ("worker_main.py", "zygote.py", "runner_main.py", "linux.py", "program_side.py"),
     "trusted": ("plain.py", "assert_judge.py"),
 }
 #: The environment bubblewrap itself is started with.

@@ -48,6 +48,8 @@ _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.unshare.argtypes = [ctypes.c_int]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 _libc.syscall.restype = ctypes.c_long
+# resolved here, once: a function first used in a forked program would be looked up there, every time
+_libc.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 
 
 def _check(result: int, what: str) -> None:

@@ -1,7 +1,7 @@
 """The sandbox worker: the trusted process inside each sandbox that takes requests and answers them.
 
-It never runs program code. At start-up it builds its runner (``zygote.py``: the process that forks
-programs in namespaces of their own) and then, per request from the host:
+It never runs program code. At start-up it starts its runner (``zygote.py``, ``runner_main.py``: the
+process that forks programs in namespaces of their own) and then, per request from the host:
 
 - ``{"source": str}`` / ``{"argv": [...]}``: has the runner start the program with the request's stdin,
   collects stdout / stderr within the output cap, enforces the wall time, and answers how it ended;
@@ -45,18 +45,6 @@ from rewardsmith.sandbox import linux, zygote  # noqa: E402
 from rewardsmith.sandbox.linux import read_exact  # noqa: E402
 from rewardsmith.trusted import assert_judge, plain  # noqa: E402
 from rewardsmith.trusted.assert_judge import CandidateError, NotPlainData, Remote, SampleOver, UnitTimeout
-
-# Warm imports: the runner is forked from this interpreter, and programs forked from the runner pay
-# nothing for these. Only small, common ones (each makes every fork a little dearer).
-import bisect  # noqa: F401
-import collections  # noqa: F401
-import functools  # noqa: F401
-import heapq  # noqa: F401
-import itertools  # noqa: F401
-import math  # noqa: F401
-import re  # noqa: F401
-import string  # noqa: F401
-import typing  # noqa: F401
 
 READ_CHUNK = 65536
 #: Largest answer a program may give to one call (plain data as JSON).
@@ -638,48 +626,6 @@ def compile_plan(args: dict) -> dict:
     return out
 
 
-#: Run once before the runner is forked (trusted code). The interpreter sets up a lot lazily on first
-#: use: the first ``compile`` alone builds the AST types (~200 page faults, ~2 ms in every program that
-#: compiles, i.e. every program, when its parent has not compiled anything); so do typing's caches,
-#: exception machinery and f-string formatting. Doing it here once makes each program cheaper.
-WARM_UP = '''
-from typing import Any, Dict, List, Optional, Tuple, Union
-import math, re
-
-
-class Point:
-    def __init__(self, x: int, y: int) -> None:
-        self.x, self.y = x, y
-
-    def __repr__(self) -> str:
-        return f"Point({self.x!r}, {self.y!r})"
-
-
-def f(numbers: List[int], words: List[str], pairs: List[Tuple[int, int]], table: Dict[str, int],
-      maybe: Optional[str] = None, value: Union[int, float] = 0, blob: Any = None) -> List[float]:
-    """Docstring."""
-    out = [float(n) * 2.5 for n in numbers if n % 2 == 0]
-    out += sorted({w.lower(): len(w) for w in words}.values(), key=lambda v: -v)
-    out += [a + b for a, b in pairs] + [math.sqrt(abs(v)) for v in table.values()]
-    text = " ".join(str(x) for x in out).strip().split()
-    return out if text or maybe else [value]
-
-
-try:
-    {}["missing"]
-except KeyError as exc:
-    message = repr(exc) + str(exc) + f"{type(exc).__name__}: {str(exc)[:200]}"
-result = f([1, 2, 3, 4], ["a", "Bb"], [(1, 2)], {"k": 9}), re.findall(r"[a-z]+", "warm up"), Point(1, 2)
-'''
-
-
-def warm_up() -> None:
-    g: dict = {"__name__": "__warm_up__", "__builtins__": builtins}
-    exec(compile(WARM_UP, "warm_up.py", "exec"), g)
-    plain.decode(plain.encode([1, 2.5, "x", (1,), {"a": {1}}]))
-    b"".join([b"x"]).decode(errors="replace")
-
-
 PROBE_LIMITS = {"cpu_s": 5.0, "wall_s": 20.0, "memory_mb": 512, "nproc": 8, "fsize_mb": 1, "nofile": 32,
                 "stack_mb": 16, "output_bytes": 4096, "scratch_mb": 1}
 
@@ -712,10 +658,6 @@ def main() -> None:
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, signal.SIG_IGN)
-    try:
-        warm_up()
-    except Exception:  # only costs speed
-        pass
     try:
         worker = Worker(cfg, zygote.CGROUP_MOUNT if cfg.cgroup else None)
     except Exception as exc:
