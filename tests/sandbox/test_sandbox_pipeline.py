@@ -28,21 +28,21 @@ def _children(pid: int) -> list[int]:
 
 def _worker_python(bwrap_pid: int) -> int:
     """Host pid of the worker interpreter under a worker's bwrap (bwrap -> bwrap (pid 1 inside) -> worker
-    -> runner -> programs): the first interpreter whose parent is bwrap."""
+    -> mount keeper -> runner -> programs): the first interpreter whose parent is bwrap."""
     todo = [bwrap_pid]
     while todo:
         pid = todo.pop(0)
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-        if not argv[0].endswith("bwrap") and any(a.endswith("worker_main.py") for a in argv):
+        if not argv[0].endswith("bwrap") and any("worker_main" in a for a in argv):
             return pid
         todo.extend(_children(pid))
     raise AssertionError("no worker interpreter found")
 
 
 def _wait_until_running_a_program(worker: int) -> None:
-    """Until the worker's runner has a child: the program."""
+    """Until the worker's runner (the child of its mount keeper) has a child: the program."""
     for _ in range(500):
-        if any(_children(runner) for runner in _children(worker)):
+        if any(_children(runner) for keeper in _children(worker) for runner in _children(keeper)):
             return
         time.sleep(0.01)
     raise AssertionError("the worker never started the program")
@@ -171,7 +171,7 @@ def test_closing_fails_what_still_waits(bwrap_path: str) -> None:
     thread = threading.Thread(target=lambda: got.setdefault("results", sb.run_many(reqs)))
     thread.start()
     for _ in range(3000):
-        if sb.worker_pids() and any(_children(r) for r in _children(_worker_python(sb.worker_pids()[0]))):
+        if sb.worker_pids() and any(_children(r) for k in _children(_worker_python(sb.worker_pids()[0])) for r in _children(k)):
             break
         time.sleep(0.01)
     sb.close()

@@ -13,6 +13,7 @@ Inside, the worker builds a further level for the programs themselves (``zygote.
 from __future__ import annotations
 
 import atexit
+import compileall
 import functools
 import importlib.util
 import json
@@ -24,11 +25,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rewardsmith.sandbox.zygote import launcher
+
 log = logging.getLogger("rewardsmith.sandbox")
 
 #: Where the staged worker modules appear inside the sandbox.
 MODULES_IN_SANDBOX = "/opt/rewardsmith"
-WORKER_IN_SANDBOX = f"{MODULES_IN_SANDBOX}/rewardsmith/sandbox/worker_main.py"
 SCRATCH = "/scratch"  # not /tmp: the host venv or checkout may live under /tmp and must stay visible
 CGROUP_IN_SANDBOX = "/run/rewardsmith-cgroup"
 #: Capabilities the worker keeps (as root: over the host; otherwise only inside bubblewrap's user
@@ -47,7 +49,9 @@ HOST_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
 @functools.lru_cache(maxsize=1)
 def staged_modules() -> str:
     """A private copy of the worker's modules as a package tree whose ``__init__`` files are empty (the
-    real ones import the host side). Made once per process, removed at exit; bound read-only in the sandbox."""
+    real ones import the host side), compiled (the sandbox cannot write bytecode caches: each worker and
+    runner would compile them again at start). Made once per process, removed at exit; bound read-only
+    in the sandbox."""
     root = tempfile.mkdtemp(prefix="rewardsmith-worker-")
     atexit.register(shutil.rmtree, root, True)
     package = Path(__file__).resolve().parents[1]
@@ -59,6 +63,7 @@ def staged_modules() -> str:
         (top / sub / "__init__.py").write_text("")
         for name in names:
             shutil.copyfile(package / sub / name, top / sub / name)
+    compileall.compile_dir(root, quiet=2)
     for path in [Path(root), *Path(root).rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return root
@@ -129,6 +134,18 @@ def _python_roots() -> list[str]:
     return sorted(r for r in roots if r and os.path.isdir(r) and not r.startswith("/usr"))
 
 
+def _parents(path: str, made: set[str]) -> list[str]:
+    """bwrap options that create the parents of ``path`` outside the minimal root world-traversable
+    (bwrap would make them 0700: programs run under another uid); ``made``: the ones already there."""
+    argv: list[str] = []
+    for parent in reversed(Path(path).parents[:-1]):
+        top = str(parent)
+        if top not in made and top.split("/")[1] not in ("usr", "etc", "bin", "lib", "lib64", "sbin"):
+            argv += ["--perms", "0755", "--dir", top]
+            made.add(top)
+    return argv
+
+
 def sandbox_argv(
     bwrap: str,
     command: list[str],
@@ -151,19 +168,13 @@ def sandbox_argv(
     argv += ["--ro-bind", "/etc", "/etc"]
     made: set[str] = set()
     for root in _python_roots():
-        # parents outside the minimal root are created world-traversable (bwrap would copy e.g. /root's 0700)
-        for parent in reversed(Path(root).parents[:-1]):
-            top = str(parent)
-            if top not in made and top.split("/")[1] not in ("usr", "etc", "bin", "lib", "lib64", "sbin"):
-                argv += ["--perms", "0755", "--dir", top]
-                made.add(top)
-        argv += ["--ro-bind", root, root]
+        argv += _parents(root, made) + ["--ro-bind", root, root]
     argv += ["--ro-bind", staged_modules(), MODULES_IN_SANDBOX]
     argv += ["--dev", "/dev", "--proc", "/proc"]
     argv += ["--size", str(scratch_mb << 20), "--perms", "0700", "--tmpfs", SCRATCH]
     for path in extra_ro or []:
         real = os.path.realpath(path)
-        argv += ["--ro-bind", real, real]
+        argv += _parents(real, made) + ["--ro-bind", real, real]
     if cgroup is not None:
         argv += ["--bind", cgroup, CGROUP_IN_SANDBOX]
     argv += ["--remount-ro", "/"]
@@ -187,20 +198,21 @@ def worker_argv(
     uid: int | None = None,
     cgroup: str | None = None,
     scratch_files: int = 4096,
+    extra_ro: list[str] | None = None,
 ) -> list[str]:
     """The command of one warm worker: inside bwrap (isolated) or, without bwrap, a plain process
-    (``backend: unsafe-subprocess``) that runs its modules from the staged copy."""
+    (``backend: unsafe-subprocess``) that runs its modules from the staged copy. ``extra_ro``: host
+    files visible read-only (at their resolved path) to the worker and its programs (one-shot runs)."""
     options = ["--slot", str(slot), "--scratch-mb", str(scratch_mb), "--scratch-files", str(scratch_files)]
     if uid is not None:
         options += ["--uid", str(uid), "--gid", str(uid)]
     if bwrap is None:
         assert scratch_dir is not None
-        script = os.path.join(staged_modules(), "rewardsmith", "sandbox", "worker_main.py")
-        return [python, "-I", script, *options, "--scratch", scratch_dir]
+        return [*launcher(python, staged_modules(), "worker_main"), *options, "--scratch", scratch_dir]
     if cgroup is not None:
         options += ["--cgroup"]
-    inner = [python, "-I", WORKER_IN_SANDBOX, "--isolated", *options]
-    argv = sandbox_argv(bwrap, inner, 1, cgroup=cgroup)
+    inner = [*launcher(python, MODULES_IN_SANDBOX, "worker_main"), "--isolated", *options]
+    argv = sandbox_argv(bwrap, inner, 1, extra_ro=extra_ro, cgroup=cgroup)
     at = argv.index("--")
     # resolve every symbol at start-up: each forked program would otherwise bind (and copy-on-write the
     # GOT pages of) the functions only programs call (setsid, setrlimit, dup2 ...), once per program

@@ -1,38 +1,44 @@
 """A one-shot sandboxed command that needs host files (read-only): e.g. SQL against a database file.
 
 The warm workers see no host data; a run that must read a given file (a SQLite / DuckDB database)
-starts its own bubblewrap sandbox with that file bound read-only, the same namespaces and minimal root,
-a wall timeout that kills the whole tree (the PID namespace dies with bwrap) and capped output. Slower
-than the warm pool (a fresh interpreter), so it is for work that is not a short Python program.
+gets a sandbox worker of its own with that file bound read-only, and runs its command through the
+same chain as every code program (``worker_main.py`` -> ``runner_main.py`` -> program): the same
+bubblewrap root and namespaces, a program uid of its own (as root: lent from this process's block of
+program uids; otherwise the user's uid in nested user namespaces), no variable of the host's
+environment anywhere, no /proc, a read-only /dev, private size- and inode-capped /scratch and
+/dev/shm, no capabilities, the seccomp filter, rlimits, a memory cgroup for the whole run when one
+can be made (as for the warm workers), a wall limit and an output cap enforced by the worker, and a
+host-side watchdog that kills the whole tree. The worker exits with the run.
+
+Slower than the warm pool (a fresh sandbox and interpreters per run), so it is for work that is not a
+short Python program.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
-import signal
-import subprocess
+import shutil
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-from rewardsmith.sandbox.bwrap import HOST_ENV, find_bwrap, sandbox_argv
+from rewardsmith.sandbox import cgroup
+from rewardsmith.sandbox.bwrap import HOST_ENV, find_bwrap, worker_argv
 from rewardsmith.sandbox.limits import Limits
 from rewardsmith.sandbox.result import RunResult
+from rewardsmith.sandbox.uids import UidLender
+from rewardsmith.sandbox.worker_handle import WorkerHandle
 
 log = logging.getLogger("rewardsmith.sandbox")
 
 
-def _limit_self(limits: Limits) -> None:
-    import resource
-
-    os.setsid()
-    mem = limits.memory_mb << 20
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    cpu = max(1, int(limits.cpu_s + 0.999))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb << 20,) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+@functools.lru_cache(maxsize=1)
+def _lender() -> UidLender | None:
+    """This process's program uids for one-shot runs (as root; None otherwise: nested user namespaces)."""
+    return UidLender() if os.geteuid() == 0 else None
 
 
 def run_oneshot(
@@ -43,64 +49,63 @@ def run_oneshot(
     limits: Limits | None = None,
     backend: str = "auto",
 ) -> RunResult:
-    """Run ``command`` once in a fresh sandbox where each of ``ro_files`` is visible read-only at its path.
-    ``backend`` as for ``Sandbox``: without bubblewrap the run fails (an infrastructure error, never a
-    silent run without isolation) unless "unsafe-subprocess" is named."""
-    from rewardsmith.sandbox.pool import check_backend
+    """Run ``command`` once in a fresh sandbox where each of ``ro_files`` is visible read-only at its
+    (resolved) path. ``backend`` as for ``Sandbox``: without bubblewrap the run fails (an infrastructure
+    error, never a silent run without isolation) unless "unsafe-subprocess" is named."""
+    from rewardsmith.sandbox.pool import WATCHDOG_GRACE, Request, check_backend, encode_request
 
     check_backend(backend)
     lim = limits or Limits()
-    bwrap, why = (None, "unsafe-subprocess backend requested") if backend == "unsafe-subprocess" else find_bwrap()
-    if bwrap is None:
-        if backend != "unsafe-subprocess":
-            return RunResult.sandbox_failure(
-                f"bubblewrap cannot isolate programs here: {why} (backend: unsafe-subprocess runs without isolation)", "bwrap"
-            )
+    if backend == "unsafe-subprocess":
+        bwrap, kind = None, "unsafe-subprocess"
         log.warning("UNSAFE SANDBOX: running %s with rlimits only (backend unsafe-subprocess)", command[0])
-        argv = command
-        kind = "unsafe-subprocess"
     else:
-        argv = sandbox_argv(bwrap, command, lim.scratch_mb, extra_ro=list(ro_files or []), worker_caps=False)
+        bwrap, why = find_bwrap()
         kind = "bwrap"
-    started = time.monotonic()
+        if bwrap is None:
+            return RunResult.sandbox_failure(
+                f"bubblewrap cannot isolate programs here: {why} (backend: unsafe-subprocess runs without isolation)", kind
+            )
+    lender = _lender()
+    slot = lender.take() if lender is not None else 0
+    scratch = None if bwrap else tempfile.mkdtemp(prefix="rewardsmith-oneshot-")
+    if scratch and os.geteuid() == 0:
+        os.chmod(scratch, 0o711)
+    group = None
+    worker: WorkerHandle | None = None
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            preexec_fn=lambda: _limit_self(lim),
-            close_fds=True,
-            env=dict(HOST_ENV) if kind == "bwrap" else None,  # no host variable in the sandbox, pid 1 included
-        )
-    except OSError as exc:
-        return RunResult.sandbox_failure(f"could not start: {exc}", kind)
-    limit = None
-    try:
-        out, err = proc.communicate(stdin.encode(), timeout=lim.wall_s)
-    except subprocess.TimeoutExpired:
-        limit = "wall"
+        if bwrap is not None and cgroup.memory_root()[0] is not None:
+            group = cgroup.create(f"rewardsmith-{os.getpid()}-oneshot-{slot}")
+        argv = worker_argv(
+            bwrap, sys.executable, slot, lim.scratch_mb, os.path.join(scratch, "run") if scratch else None,
+            uid=lender.block.uid(slot) if lender is not None else None, cgroup=str(group) if group else None,
+            scratch_files=lim.scratch_files, extra_ro=list(ro_files or []),
+        ) + ["--oneshot"]
+        env = dict(HOST_ENV) if bwrap else dict(HOST_ENV, LD_BIND_NOW="1")  # no host variable reaches the run
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        out, err = proc.communicate()
-    seconds = time.monotonic() - started
-    code = proc.returncode
-    sig = -code if code is not None and code < 0 else None
-    if limit is None and sig in (signal.SIGXCPU, signal.SIGKILL):
-        limit = "cpu" if sig == signal.SIGXCPU else None
-    truncated = len(out) + len(err) > lim.output_bytes
-    return RunResult(
-        exit_code=None if sig is not None else code,
-        signal=sig,
-        limit=limit,  # type: ignore[arg-type]
-        stdout=out[: lim.output_bytes].decode(errors="replace"),
-        stderr=err[-65536:].decode(errors="replace"),
-        seconds=seconds,
-        truncated=truncated,
-        backend=kind,
-    )
+            worker = WorkerHandle(argv, slot, kind, env, cgroup=group)
+            group = None  # the handle removes it
+            worker.wait_ready()
+        except (OSError, RuntimeError) as exc:
+            return RunResult.sandbox_failure(f"could not start a sandbox: {exc}", kind)
+        body = worker.exchange(encode_request(Request(argv=list(command), stdin=stdin, limits=lim), lim),
+                               lim.wall_s + WATCHDOG_GRACE)
+        if body is None:
+            detail = "worker died" if worker.proc.poll() is not None else "worker stopped answering"
+            return RunResult.sandbox_failure(detail, kind, lim.wall_s)
+        try:
+            return RunResult.from_dict(json.loads(body), kind)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return RunResult.sandbox_failure(f"unreadable answer from the worker: {exc}", kind)
+    finally:
+        if worker is not None:
+            worker.kill()
+        if group is not None:
+            cgroup.remove(group)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if lender is not None:
+            lender.give_back(slot)
 
 
 def python_command(script: Path) -> list[str]:

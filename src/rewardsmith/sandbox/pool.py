@@ -87,6 +87,23 @@ def _limits_dict(limits: Limits) -> dict[str, Any]:
     return limits.to_dict()
 
 
+def encode_request(request: Request, default: Limits) -> bytes:
+    """The framed bytes of one request to a worker (4-byte length + ``marshal``: worker_main.py)."""
+    if sum(x is not None for x in (request.source, request.argv, request.driver)) != 1:
+        raise ValueError("give exactly one of source, argv and driver")
+    message = {
+        "source": request.source,
+        "argv": request.argv,
+        "driver": request.driver,
+        "args": request.args,
+        "stdin": request.stdin,
+        "limits": _limits_dict(request.limits or default),
+        "files": request.files,
+    }
+    data = marshal.dumps(message)
+    return len(data).to_bytes(4, "big") + data
+
+
 class Sandbox:
     """Isolated execution with warm workers.
 
@@ -208,20 +225,7 @@ class Sandbox:
     # --------------------------------------------------------------------------------------- internals
 
     def _job(self, request: Request, batch: Batch, index: int) -> Job:
-        if sum(x is not None for x in (request.source, request.argv, request.driver)) != 1:
-            raise ValueError("give exactly one of source, argv and driver")
-        lim = request.limits or self.limits
-        message = {
-            "source": request.source,
-            "argv": request.argv,
-            "driver": request.driver,
-            "args": request.args,
-            "stdin": request.stdin,
-            "limits": _limits_dict(lim),
-            "files": request.files,
-        }
-        data = marshal.dumps(message)
-        return Job(len(data).to_bytes(4, "big") + data, lim.wall_s, batch, index)
+        return Job(encode_request(request, self.limits), (request.limits or self.limits).wall_s, batch, index)
 
     def _wake(self) -> None:
         try:

@@ -1,6 +1,6 @@
 """The runner: a fresh, small interpreter that builds the programs' namespaces and forks every program.
 
-Started by the worker (``zygote.start_runner``) as ``python -I runner_main.py CONFIG SOCK SYNC GO``. This
+Started by the worker (``zygote.start_runner``) as ``python -I -c ... CONFIG SOCK SYNC GO``. This
 process (still in the worker's namespaces) makes a private mount namespace (``/proc`` and the cgroup
 folder covered, ``/dev`` read-only), joins the sample's memory cgroup, then a new user, PID, mount and
 IPC namespace; the worker writes its id maps; it drops to the inside uid and forks the runner proper,
@@ -26,24 +26,9 @@ import socket
 import sys
 import traceback
 
-if __name__ == "__main__":  # started as a script from the staged copy of the worker's modules (bwrap.py)
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from rewardsmith.sandbox import linux, program_side  # noqa: E402
-from rewardsmith.sandbox.linux import read_exact  # noqa: E402
-from rewardsmith.sandbox.zygote import CGROUP_MOUNT, INSIDE_ID, SCRATCH, SHM, Config, recv_frame, send_frame  # noqa: E402
-
-# Warm imports: programs forked from the runner pay nothing for these. Only small, common ones (each
-# makes every fork a little dearer).
-import bisect  # noqa: E402,F401
-import collections  # noqa: E402,F401
-import functools  # noqa: E402,F401
-import heapq  # noqa: E402,F401
-import itertools  # noqa: E402,F401
-import math  # noqa: E402,F401
-import re  # noqa: E402,F401
-import string  # noqa: E402,F401
-import typing  # noqa: E402,F401
+from rewardsmith.sandbox import linux, program_side
+from rewardsmith.sandbox.linux import read_exact
+from rewardsmith.sandbox.zygote import CGROUP_MOUNT, INSIDE_ID, SCRATCH, SHM, Config, recv_frame, send_frame
 
 
 def _setup(cfg: Config, sock: socket.socket, sync_w: int, go_r: int) -> None:
@@ -245,30 +230,32 @@ class _Runner:
                 for fd in extra:
                     os.close(fd)
                 if marshal.loads(body).get("kill"):
-                    self.kill_all(pid)
+                    self.kill_all(pid, reap=False)
         finally:
             os.close(pidfd)
         _, status, usage = os.wait4(pid, 0)
-        self.kill_all()
+        self.kill_all(pid)
         return status, usage.ru_utime + usage.ru_stime, usage.ru_minflt
 
-    def kill_all(self, pid: int | None = None) -> None:
-        """Kill every process of the run and reap them. Inside the PID namespace (we are its init):
-        ``kill(-1)`` reaches every process but us; without it only the program's process group."""
+    def kill_all(self, group: int | None = None, reap: bool = True) -> None:
+        """Kill every process of the run and (``reap``) reap them. Inside the PID namespace (we are its
+        init): ``kill(-1)`` reaches every process but us; without it only the program's process group
+        (``group``: the program's pid)."""
         if not self.cfg.isolated:
-            if pid is not None:
+            if group is not None:
                 try:
-                    os.killpg(pid, signal.SIGKILL)
+                    os.killpg(group, signal.SIGKILL)
                 except OSError:
                     pass
-            _reap_all(block=False)
+            if reap:
+                _reap_all(block=False)
             return
         while True:
             try:
                 os.kill(-1, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            if pid is not None:  # the program itself is reaped by supervise()
+            if not reap:  # the program itself is reaped by supervise()
                 return
             if not _reap_all(block=True):
                 return
@@ -428,9 +415,17 @@ result = f([1, 2, 3, 4], ["a", "Bb"], [(1, 2)], {"k": 9}), re.findall(r"[a-z]+",
 '''
 
 
+#: Warm imports: programs forked from the runner pay nothing for these. Only small, common ones (each
+#: makes every fork a little dearer).
+WARM_MODULES = ("bisect", "collections", "functools", "heapq", "itertools", "math", "re", "string", "typing")
+
+
 def warm_up() -> None:
     import builtins
+    import importlib
 
+    for name in WARM_MODULES:
+        importlib.import_module(name)
     g: dict = {"__name__": "__warm_up__", "__builtins__": builtins}
     exec(compile(WARM_UP, "warm_up.py", "exec"), g)
     program_side.plain.decode(program_side.plain.encode([1, 2.5, "x", (1,), {"a": {1}}]))
@@ -440,10 +435,11 @@ def warm_up() -> None:
 def _runner_main(cfg: Config, sock: socket.socket, keeper: socket.socket | None) -> None:
     import gc
 
-    try:
-        warm_up()
-    except Exception:  # only costs speed
-        pass
+    if cfg.warm:
+        try:
+            warm_up()
+        except Exception:  # only costs speed
+            pass
     sys.argv = ["main.py"]
     here = os.path.dirname(os.path.abspath(__file__))
     staged = os.path.dirname(os.path.dirname(here))
@@ -456,26 +452,25 @@ def _runner_main(cfg: Config, sock: socket.socket, keeper: socket.socket | None)
     _Runner(cfg, sock, keeper).serve()
 
 
-def main() -> None:
-    cfg = Config.from_json(sys.argv[1])
-    sock_fd, sync_w, go_r = (int(x) for x in sys.argv[2:5])
-    if cfg.isolated:  # as the worker's fork was: not dumpable (again only while the id maps are written)
-        linux.set_dumpable(False)
-    for fd in (sock_fd, sync_w, go_r):
-        os.set_inheritable(fd, False)
-    # the dispositions programs start with (what a fork of the worker had)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ, signal.SIGXCPU, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    signal.signal(signal.SIGALRM, signal.SIG_IGN)
-    sock = socket.socket(fileno=sock_fd)
+def start(cfg: Config, sock_fd: int, sync_w: int, go_r: int) -> None:
+    """Build the runner from this process (a fresh interpreter, or a fork of a one-shot worker). Never returns."""
     try:
-        _setup(cfg, sock, sync_w, go_r)
+        if cfg.isolated:  # as the worker is: not dumpable (again only while the id maps are written)
+            linux.set_dumpable(False)
+        for fd in (sock_fd, sync_w, go_r):
+            os.set_inheritable(fd, False)
+        # the dispositions programs start with (the worker's)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ, signal.SIGXCPU, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        _setup(cfg, socket.socket(fileno=sock_fd), sync_w, go_r)
     except BaseException:
         os.write(2, ("runner setup failed: " + traceback.format_exc()).encode())
         os._exit(1)
     os._exit(0)
 
 
-if __name__ == "__main__":
-    main()
+def main() -> None:
+    """``python -I -c ...`` (``zygote.launcher``): CONFIG SOCK SYNC GO."""
+    start(Config.from_json(sys.argv[1]), *(int(x) for x in sys.argv[2:5]))

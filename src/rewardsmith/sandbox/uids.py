@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 
 FIRST = 200_000
 BLOCK = 256
@@ -53,3 +54,32 @@ class UidBlock:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+class UidLender:
+    """Lends the uids of one ``UidBlock`` one at a time (one-shot sandboxes: any number of threads
+    start them; each holds its uid until its run is over, so no two runs share one). Blocks while all
+    ``BLOCK`` are out.
+
+    >>> import os
+    >>> lender = UidLender() if os.geteuid() == 0 else None
+    >>> lender is None or lender.take() != lender.take()
+    True
+    """
+
+    def __init__(self) -> None:
+        self.block = UidBlock()
+        self._free = list(range(BLOCK - 1, -1, -1))
+        self._cond = threading.Condition()
+
+    def take(self) -> int:
+        """A free slot of the block (its uid: ``block.uid(slot)``)."""
+        with self._cond:
+            while not self._free:
+                self._cond.wait()
+            return self._free.pop()
+
+    def give_back(self, slot: int) -> None:
+        with self._cond:
+            self._free.append(slot)
+            self._cond.notify()

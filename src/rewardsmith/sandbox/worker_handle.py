@@ -112,6 +112,32 @@ class WorkerHandle:
         self.info = hello
         os.set_blocking(self.wfd, False)
 
+    def exchange(self, data: bytes, timeout: float) -> bytes | None:
+        """Write one request and wait for its answer (one-shot use, after ``wait_ready``); None when the
+        worker did not answer within ``timeout`` seconds or died."""
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        while True:
+            body = self.frame()
+            if body is not None:
+                return body
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, writable, _ = select.select([self.rfd], [self.wfd] if view else [], [], left)
+            if writable:
+                try:
+                    view = view[os.write(self.wfd, view[:READ_CHUNK]) :]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    return None
+            if readable:
+                chunk = os.read(self.rfd, READ_CHUNK)
+                if not chunk:
+                    return None
+                self.inbuf.extend(chunk)
+
     def frame(self) -> bytes | None:
         buf = self.inbuf
         if len(buf) < 4:

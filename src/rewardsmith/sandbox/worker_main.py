@@ -18,8 +18,8 @@ the next requests before the previous answer (they wait in the pipe, out of any 
 Limits: rlimits per program (set by the runner), a wall deadline and an output cap per request (here),
 a memory cgroup per worker when the host could make one (limit set here per request: the sample's
 processes, files in its tmpfs and kernel memory together), else per-process address space only.
-Standard library only; started as a script (``python -I worker_main.py ...``) with the package root on
-``sys.path``.
+Standard library only; started by ``zygote.launcher`` (``python -I -c ...``: imported from the staged
+copy's bytecode, with the package root on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -38,12 +38,9 @@ from typing import Any, Iterator
 
 from _frozen_importlib_external import MAGIC_NUMBER  # what importlib.util.MAGIC_NUMBER is on the host
 
-if __name__ == "__main__":  # started as a script from the staged copy of the worker's modules (bwrap.py)
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from rewardsmith.sandbox import linux, zygote  # noqa: E402
-from rewardsmith.sandbox.linux import read_exact  # noqa: E402
-from rewardsmith.trusted import assert_judge, plain  # noqa: E402
+from rewardsmith.sandbox import linux, zygote
+from rewardsmith.sandbox.linux import read_exact
+from rewardsmith.trusted import assert_judge, plain
 from rewardsmith.trusted.assert_judge import CandidateError, NotPlainData, Remote, SampleOver, UnitTimeout
 
 READ_CHUNK = 65536
@@ -645,6 +642,7 @@ def main() -> None:
         scratch=_arg("--scratch", zygote.SCRATCH) or zygote.SCRATCH,
         scratch_mb=int(_arg("--scratch-mb", "64") or 64),
         scratch_files=int(_arg("--scratch-files", "4096") or 4096),
+        warm="--oneshot" not in sys.argv,
     )
     if isolated:
         linux.set_dumpable(False)  # no program can read our memory or descriptors through /proc or ptrace
@@ -679,6 +677,3 @@ def main() -> None:
             answer = {"exit_code": None, "limit": "sandbox", "detail": f"{type(exc).__name__}: {exc}"}
         send(proto_out, answer)
 
-
-if __name__ == "__main__":
-    main()

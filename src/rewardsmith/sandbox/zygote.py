@@ -48,8 +48,15 @@ SHM = "/dev/shm"
 #: uid and gid of programs inside their user namespace
 INSIDE_ID = 1000
 CGROUP_MOUNT = "/run/rewardsmith-cgroup"
-#: The runner's script, next to this module (in the staged copy of the worker's modules).
-RUNNER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner_main.py")
+#: The root of the package tree this module was loaded from (the staged copy of the worker's modules).
+MODULES_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def launcher(python: str, root: str, module: str) -> list[str]:
+    """The command that runs ``rewardsmith.sandbox.<module>.main()`` from the package tree at ``root``
+    (imported, so from its compiled bytecode; a script would be compiled at every start)."""
+    code = f"import sys; sys.path.insert(0, {root!r}); from rewardsmith.sandbox import {module} as m; m.main()"
+    return [python, "-I", "-c", code]
 
 
 def send_frame(sock: socket.socket, data: bytes, fds: list[int] | None = None) -> None:
@@ -95,7 +102,7 @@ class Config:
 
     def __init__(
         self, isolated: bool, uid: int | None, gid: int | None, cgroup: bool, scratch: str, scratch_mb: int,
-        scratch_files: int, as_root: bool | None = None,
+        scratch_files: int, as_root: bool | None = None, warm: bool = True,
     ) -> None:
         self.isolated = isolated
         self.scratch = scratch if not isolated else SCRATCH  # without isolation: a host folder of this worker
@@ -105,6 +112,9 @@ class Config:
         self.scratch_mb = scratch_mb
         self.scratch_files = scratch_files
         self.as_root = os.geteuid() == 0 if as_root is None else as_root
+        #: a warm pool's runner: a fresh interpreter with warm modules (every fork of it is a program);
+        #: else (one-shot) a fork of the worker, no warm-up (its one program execs a command)
+        self.warm = warm
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)
@@ -150,7 +160,7 @@ def start_runner(cfg: Config, timeout: float = 30.0) -> Runner:
     sync_r, sync_w = os.pipe()  # runner -> worker: "unshared", then the runner's pid
     go_r, go_w = os.pipe()  # worker -> runner: maps written
     passed = [theirs.fileno(), sync_w, go_r]
-    argv = [sys.executable, "-I", RUNNER_SCRIPT, cfg.to_json(), *map(str, passed)]
+    argv = launcher(sys.executable, MODULES_ROOT, "runner_main") + [cfg.to_json(), *map(str, passed)]
     # LD_BIND_NOW: every symbol is resolved once here, not in each forked program (copying the pages it writes)
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LD_BIND_NOW": "1"}
     pid = os.fork()
@@ -159,6 +169,10 @@ def start_runner(cfg: Config, timeout: float = 30.0) -> Runner:
             mine.close()
             os.close(sync_r)
             os.close(go_w)
+            if not cfg.warm:
+                from rewardsmith.sandbox import runner_main
+
+                runner_main.start(cfg, *passed)
             for fd in passed:
                 os.set_inheritable(fd, True)
             os.execve(sys.executable, argv, env)
