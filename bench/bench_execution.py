@@ -14,7 +14,9 @@ each side spends per program (anchor: its interpreters; ours: this process + the
 the programs they fork). On a shared machine the throughput ratio moves with the load (each side gets
 the CPU share of its runnable processes, and ours has more of them); the CPU ratio moves much less.
 
-Run: ``.venv/bin/python bench/bench_execution.py [--repeat 5]``; writes bench/results/execution.md.
+Run: ``.venv/bin/python bench/bench_execution.py [--repeat 5] [--baseline-src DIR/src]``; writes
+bench/results/execution.md. ``--baseline-src`` measures another checkout (e.g. the previous commit, from
+``git archive``) right after ours, in the same run: an A/B under the same load.
 The machine may be shared: the load average before and after is recorded with the figures.
 """
 
@@ -144,6 +146,18 @@ def run_ours_unprivileged(repeat: int) -> tuple[float, list[float], int, str, fl
     return wall, lat, passed, backend, cpu
 
 
+def run_ours_from(src: str, repeat: int) -> tuple[float, list[float], int, str, float]:
+    """``run_ours`` in a child process with the package imported from ``src`` (another checkout: the
+    A/B against a previous commit, in the same run and under the same load)."""
+    env = dict(os.environ, PYTHONPATH=src, REWARDSMITH_SHARED_DATA=str(DATA.parents[1]))
+    argv = [sys.executable, str(Path(__file__).resolve()), "--ours-json", "--repeat", str(repeat)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=1800, cwd="/", env=env)
+    if out.returncode != 0:
+        raise RuntimeError(f"run from {src} failed: {out.stderr[-2000:]}")
+    wall, lat, passed, backend, cpu = json.loads(out.stdout.strip().splitlines()[-1])
+    return wall, lat, passed, backend, cpu
+
+
 def _program(row: dict) -> str:
     ref = row["reference"]
     return ref["prefix"] + row["completion"] + "\n" + ref["tests"] + f"\ncheck({ref['entry_point']})\n"
@@ -195,6 +209,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--anchor-sample", type=int, default=0, help="run the anchor on only N programs (0: all)")
     parser.add_argument("--ours-json", action="store_true", help=argparse.SUPPRESS)  # the unprivileged child run
+    parser.add_argument("--baseline-src", default="", help="the src/ folder of a previous commit: measured too, right after ours")
+    parser.add_argument("--baseline-name", default="previous commit", help="what --baseline-src is, for the table")
     args = parser.parse_args()
     rows = load_programs(args.repeat)
     if args.ours_json:
@@ -205,6 +221,7 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     a_wall, a_lat, a_ok, a_cpu = run_anchor(anchor_rows)
     o_wall, o_lat, o_ok, backend, o_cpu = run_ours(rows)
+    baseline = run_ours_from(args.baseline_src, args.repeat) if args.baseline_src else None
     nobody = run_ours_unprivileged(args.repeat)
     floor_in, floor_fork = run_floors(rows)
     a_rate = len(anchor_rows) / a_wall
@@ -223,6 +240,18 @@ def main() -> int:
             f"{percentile(n_lat, 0.5) * 1000:.1f} | {percentile(n_lat, 0.99) * 1000:.1f} | {n_cpu_ms:.2f} |"
         ]
         nobody_ratio = (f"; as nobody: **{n_rate / a_rate:.1f}x** throughput, {a_cpu_ms / n_cpu_ms:.1f}x CPU per program")
+    baseline_rows: list[str] = []
+    baseline_line = ""
+    if baseline is not None:
+        b_wall, b_lat, b_ok, b_backend, b_cpu = baseline
+        b_rate, b_cpu_ms = len(rows) / b_wall, b_cpu / len(rows) * 1000
+        baseline_rows = [
+            f"| {args.baseline_name}, as {'root' if os.geteuid() == 0 else 'the current user'} ({b_backend}), run right after ours "
+            f"| {len(rows)} | {b_ok} | {b_rate:.1f} | {percentile(b_lat, 0.5) * 1000:.1f} | {percentile(b_lat, 0.99) * 1000:.1f} | {b_cpu_ms:.2f} |"
+        ]
+        baseline_line = (f"A/B in this run: {args.baseline_name} {b_cpu_ms:.2f} ms CPU per program ({a_cpu_ms / b_cpu_ms:.1f}x the "
+                         f"anchor), this tree {o_cpu_ms:.2f} ms ({a_cpu_ms / o_cpu_ms:.1f}x): {b_cpu_ms / o_cpu_ms:.2f}x less CPU "
+                         f"per program; throughput {b_rate:.1f} -> {o_rate:.1f} programs/s.")
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, load avg {load_before:.1f} before the run, "
         f"{os.getloadavg()[0]:.1f} after"
@@ -239,6 +268,7 @@ def main() -> int:
         "|---|---|---|---|---|---|---|",
         f"| anchor: fresh `python -c` per program, 2 at a time, no isolation | {len(anchor_rows)} | {a_ok} | {a_rate:.1f} | {percentile(a_lat, 0.5) * 1000:.1f} | {percentile(a_lat, 0.99) * 1000:.1f} | {a_cpu_ms:.2f} |",
         f"| rewardsmith code_tests via Engine, as {who} ({backend}) | {len(rows)} | {o_ok} | {o_rate:.1f} | {percentile(o_lat, 0.5) * 1000:.1f} | {percentile(o_lat, 0.99) * 1000:.1f} | {o_cpu_ms:.2f} |",
+        *baseline_rows,
         *nobody_rows,
         f"| floor: fork a warm interpreter per program, run it, no isolation, no IPC | {len(rows)} | | | | | {floor_fork:.2f} |",
         f"| floor: compile + run in one process, no process per program | {len(rows)} | | | | | {floor_in:.2f} |",
@@ -248,6 +278,7 @@ def main() -> int:
         f"CPU per program, anchor / ours: {a_cpu_ms / o_cpu_ms:.1f}x (less load-dependent than throughput; ours = engine",
         "process + sandbox workers + the programs they fork). Under load the throughput ratio overstates our lead.",
         "",
+        *([baseline_line, ""] if baseline_line else []),
         "Latency: anchor = wall time of one subprocess; ours = time from the program's start to the verdict inside the",
         "sandbox worker (as measured by the worker). Numbers are provisional when the machine is shared.",
         "",
@@ -266,6 +297,8 @@ def main() -> int:
     out.write_text(text)
     print(text)
     print(f"ratio {ratio:.1f}x  (anchor {a_rate:.1f}/s, ours {o_rate:.1f}/s); CPU per program {a_cpu_ms:.2f} / {o_cpu_ms:.2f} ms = {a_cpu_ms / o_cpu_ms:.1f}x{nobody_ratio}")
+    if baseline_line:
+        print(baseline_line)
     return 0
 
 
