@@ -46,6 +46,9 @@ from rewardsmith.trusted.assert_judge import CandidateError, NotPlainData, Remot
 READ_CHUNK = 65536
 #: Largest answer a program may give to one call (plain data as JSON).
 REPLY_CAP = 16 << 20
+#: Largest prefetch message written with the program's start, before it has loaded (a write of at most
+#: PIPE_BUF bytes fits an empty pipe of any size: it never blocks).
+PIPELINED_BATCH = 4096 - 4
 #: Times a program may be restarted within one sample after dying in a call or running past a test's time.
 MAX_RESTARTS = 3
 #: Seconds to wait for the runner after a program ended or was killed.
@@ -346,7 +349,7 @@ class CallSession:
     """``assert_judge.Session`` over one sample: the program in call-serving mode, restarted (up to
     ``MAX_RESTARTS`` times) after it dies in a call or runs past a test's time."""
 
-    def __init__(self, worker: Worker, source: str, lim: dict, deadline: float) -> None:
+    def __init__(self, worker: Worker, source: str, lim: dict, deadline: float, prefetch: list | None = None) -> None:
         self.worker = worker
         self.source = source
         self.lim = lim
@@ -359,7 +362,22 @@ class CallSession:
         self.ended: list[dict] = []  # answers of the runs that are over
         self.run: ProgramRun | None = None
         self.loaded: str | None = None  # "ready", or why the program did not load
+        self.batch = self._batch(prefetch or [])
+        self.batch_sent_to: ProgramRun | None = None  # the run whose call channel holds the batch
         self.start()
+        if self.batch is not None and len(plain.json.dumps(["b", self.batch])) <= PIPELINED_BATCH:
+            # small enough to wait in the channel's pipe while the program loads: no round trip for it
+            assert self.run is not None
+            self.run.send(["b", self.batch])
+            self.batch_sent_to = self.run
+
+    @staticmethod
+    def _batch(calls: list) -> list | None:
+        """The message body asking for the answers of ``calls`` (None when an argument is not plain data)."""
+        try:
+            return [["c", ["n", name], plain.tagged(list(args)), plain.tagged(kwargs)] for name, args, kwargs in calls] or None
+        except plain.NotPlain:
+            return None
 
     def start(self) -> None:
         self.run = ProgramRun(self.worker, {"serve": self.source, "limits": self.lim}, self.lim, b"", self.deadline, True)
@@ -448,11 +466,11 @@ class CallSession:
         """Ask for the answers of all the tests' calls in one message (they are known in advance: literal
         arguments, see ``test_driver._prefetch``); each call then takes its answer from here, in order."""
         run = self._live()
-        try:
-            batch = [["c", ["n", name], plain.tagged(list(args)), plain.tagged(kwargs)] for name, args, kwargs in calls]
-        except plain.NotPlain:
+        batch = self.batch if self.batch is not None else self._batch(calls)
+        if batch is None:
             return
-        run.send(["b", batch])
+        if self.batch_sent_to is not run:
+            run.send(["b", batch])
         reply = self._receive()
         if reply is None or reply[0] != "B" or type(reply[1]) is not list or len(reply[1]) != len(batch):
             self.abandon(prefetch=True)
@@ -591,7 +609,7 @@ class Worker:
             spec.update(marshal.loads(args["compiled"]))
         else:
             spec.update(compile_plan(args))
-        session = CallSession(self, args["program"], lim, deadline)
+        session = CallSession(self, args["program"], lim, deadline, spec.get("prefetch"))
         signal.signal(signal.SIGALRM, _on_alarm)
         try:
             verdict = assert_judge.judge(spec, session, timed)

@@ -146,11 +146,15 @@ _forward("__divmod__", divmod)
 _reflected("__rdivmod__", divmod)
 
 
+_BUILTINS = {k: v for k, v in vars(builtins).items() if not k.startswith("__")}
+
+
 class JudgeGlobals(dict):
     """The tests' globals: a name nobody defined is the program's (a ``Remote``), after the builtins."""
 
     def __init__(self, session: Session) -> None:
-        super().__init__(__builtins__=builtins, __name__="__main__")
+        # the builtins as entries too: the tests' many lookups of them never reach ``__missing__``
+        super().__init__(_BUILTINS, __builtins__=builtins, __name__="__main__")
         self._session = session
 
     def __missing__(self, name: str) -> Any:
