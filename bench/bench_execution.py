@@ -204,6 +204,15 @@ def run_floors(rows: list[dict]) -> tuple[float, float]:
     return float(in_process), float(forked)
 
 
+def _row(label: str, run: tuple[float, list[float], int, str, float], n: int) -> tuple[str, float, float]:
+    """A table row of one run of ``run_ours`` (wall, latencies, passed, backend, cpu), its rate and CPU ms per program."""
+    wall, lat, passed, _backend, cpu = run
+    rate, cpu_ms = n / wall, cpu / n * 1000
+    row = (f"| {label} | {n} | {passed} | {rate:.1f} | {percentile(lat, 0.5) * 1000:.1f} | "
+           f"{percentile(lat, 0.99) * 1000:.1f} | {cpu_ms:.2f} |")
+    return row, rate, cpu_ms
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -233,22 +242,15 @@ def main() -> int:
     nobody_rows: list[str] = []
     nobody_ratio = ""
     if nobody is not None:
-        n_wall, n_lat, n_ok, n_backend, n_cpu = nobody
-        n_rate, n_cpu_ms = len(rows) / n_wall, n_cpu / len(rows) * 1000
-        nobody_rows = [
-            f"| rewardsmith code_tests via Engine, as nobody ({n_backend}) | {len(rows)} | {n_ok} | {n_rate:.1f} | "
-            f"{percentile(n_lat, 0.5) * 1000:.1f} | {percentile(n_lat, 0.99) * 1000:.1f} | {n_cpu_ms:.2f} |"
-        ]
+        row, n_rate, n_cpu_ms = _row(f"rewardsmith code_tests via Engine, as nobody ({nobody[3]})", nobody, len(rows))
+        nobody_rows = [row]
         nobody_ratio = (f"; as nobody: **{n_rate / a_rate:.1f}x** throughput, {a_cpu_ms / n_cpu_ms:.1f}x CPU per program")
     baseline_rows: list[str] = []
     baseline_line = ""
     if baseline is not None:
-        b_wall, b_lat, b_ok, b_backend, b_cpu = baseline
-        b_rate, b_cpu_ms = len(rows) / b_wall, b_cpu / len(rows) * 1000
-        baseline_rows = [
-            f"| {args.baseline_name}, as {'root' if os.geteuid() == 0 else 'the current user'} ({b_backend}), run right after ours "
-            f"| {len(rows)} | {b_ok} | {b_rate:.1f} | {percentile(b_lat, 0.5) * 1000:.1f} | {percentile(b_lat, 0.99) * 1000:.1f} | {b_cpu_ms:.2f} |"
-        ]
+        who_b = "root" if os.geteuid() == 0 else "the current user"
+        row, b_rate, b_cpu_ms = _row(f"{args.baseline_name}, as {who_b} ({baseline[3]}), run right after ours", baseline, len(rows))
+        baseline_rows = [row]
         baseline_line = (f"A/B in this run: {args.baseline_name} {b_cpu_ms:.2f} ms CPU per program ({a_cpu_ms / b_cpu_ms:.1f}x the "
                          f"anchor), this tree {o_cpu_ms:.2f} ms ({a_cpu_ms / o_cpu_ms:.1f}x): {b_cpu_ms / o_cpu_ms:.2f}x less CPU "
                          f"per program; throughput {b_rate:.1f} -> {o_rate:.1f} programs/s.")
