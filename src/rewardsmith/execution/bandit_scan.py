@@ -1,4 +1,8 @@
-"""Static security findings of Python code with bandit (parsed, never executed)."""
+"""Static security findings of Python code with bandit (parsed, never executed).
+
+The code is scanned in its canonical form (``code_canonical``: simple call obfuscations undone, comments
+gone) and with ``# nosec`` ignored: a suppression comment written by the policy is not a repair.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,15 @@ class Finding:
 
 
 def scan(code: str) -> list[Finding] | None:
-    """bandit findings, or None when the code does not parse (bandit skips such files)."""
-    import ast
+    """bandit findings (``# nosec`` ignored), or None when the code does not parse (bandit skips such files).
 
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError):
+    >>> [f.test_id for f in scan("import subprocess\\nsubprocess.call(cmd, shell=True)  # nosec\\n") or []]
+    ['B404', 'B602']
+    """
+    from rewardsmith.execution.code_canonical import canonical_source
+    from rewardsmith.execution.code_similarity import parse_python
+
+    if parse_python(code) is None:
         return None
     from bandit.core import config as b_config
     from bandit.core import manager as b_manager
@@ -33,9 +40,9 @@ def scan(code: str) -> list[Finding] | None:
     fd, path = tempfile.mkstemp(suffix=".py", prefix="rewardsmith-bandit-")
     try:
         with os.fdopen(fd, "w") as f:
-            f.write(code)
+            f.write(canonical_source(code))
         with _lock:
-            mgr = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
+            mgr = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
             mgr.discover_files([path])
             mgr.run_tests()
             issues = mgr.get_issue_list()
