@@ -72,7 +72,9 @@ def boxed_answers(text: str, limit: int = 64) -> list[tuple[str, int, int]]:
     """
     found: list[tuple[str, int, int]] = []
     end = len(text)
-    while len(found) < limit:
+    tries = 4 * limit  # each try scans at most MAX_ANSWER_CHARS * 4: unclosed boxes cost linear time, not n * 8000
+    while len(found) < limit and tries > 0:
+        tries -= 1
         pos = max(text.rfind("\\boxed", 0, end), text.rfind("\\fbox", 0, end))
         if pos < 0:
             break
