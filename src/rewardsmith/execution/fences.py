@@ -1,8 +1,8 @@
 """Code out of a completion: the last fenced block (preferring the requested language), else the text.
 
-The completion is the policy's text, so the scan is one pass over its lines (``str.find``), never a
-backtracking regex over the whole text: a 1 MB completion of unterminated fences or backticks costs
-milliseconds. A fence opens on a line that starts (after spaces/tabs) with 3+ backticks or tildes and
+The completion is the policy's text, so the scan is one pass over the lines that start with a fence
+run, never a backtracking regex spanning lines: a 1 MB completion of unterminated fences or backticks
+costs milliseconds. A fence opens on a line that starts (after spaces/tabs) with 3+ backticks or tildes and
 closes on a line holding only the same character, at least as many times (CommonMark).
 """
 
@@ -10,29 +10,28 @@ from __future__ import annotations
 
 import re
 
-#: Applied to one line at a time, anchored at its start: no backtracking across lines.
-_OPENER = re.compile(r"[ \t]*(`{3,}|~{3,})[ \t]*([\w+#.-]*)")
+#: A line that starts (after spaces/tabs) with a fence run; ``^`` anchors each try at a line start and
+#: nothing after the run is matched, so there is no backtracking across lines.
+_FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.MULTILINE)
+_INFO = re.compile(r"[ \t]*([\w+#.-]*)")
 
 
 def _scan(text: str) -> tuple[list[tuple[str, str]], str | None]:
     """(language, code) of every closed block, and the body of a fence still open at the end (or None)."""
     blocks: list[tuple[str, str]] = []
-    fence_char, fence_len, lang, body_start = "", 0, "", -1
-    pos, n = 0, len(text)
-    while pos < n:
-        nl = text.find("\n", pos)
+    fence, lang, body_start = "", "", -1
+    n = len(text)
+    for m in _FENCE_LINE.finditer(text):
+        nl = text.find("\n", m.end())
         end = n if nl < 0 else nl
+        run = m.group(1)
         if body_start < 0:
-            if nl >= 0 and text.startswith(("`", "~", " ", "\t"), pos):
-                m = _OPENER.match(text, pos, end)
-                if m is not None:
-                    fence_char, fence_len, lang, body_start = m.group(1)[0], len(m.group(1)), m.group(2).lower(), nl + 1
-        else:
-            line = text[pos:end].strip(" \t\r")
-            if len(line) >= fence_len and line.count(fence_char) == len(line):
-                blocks.append((lang, text[body_start:pos]))
-                body_start = -1
-        pos = end + 1
+            if nl >= 0:  # an opener needs its line to end
+                info = _INFO.match(text, m.end(), end)
+                fence, lang, body_start = run, (info.group(1) if info else "").lower(), nl + 1
+        elif run[0] == fence[0] and len(run) >= len(fence) and not text[m.end() : end].strip(" \t\r"):
+            blocks.append((lang, text[body_start : m.start()]))
+            body_start = -1
     return blocks, (text[body_start:] if body_start >= 0 else None)
 
 
