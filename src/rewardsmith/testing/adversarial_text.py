@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 
@@ -70,7 +71,20 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "mixed_word": _repeat("select a from t where "),
     "sql_nested": lambda n: "SELECT " + "(" * (n // 2) + "1" + ")" * (n // 2),
     "python_nested": lambda n: "x = " + "[" * (n // 2) + "]" * (n // 2),
+    "master_key_chain": _repeat("Solution: "),
+    "json_strings_unclosed": _repeat('["a", '),
+    "json_objects_unclosed": _repeat('{"a": ["b", '),
 }
+
+#: Words and openers that start a match in some parser; each is followed by a long run of whitespace
+#: (the classic super-linear shape: ``\s*`` next to another optional ``\s*`` or a lazy ``.*?``).
+OPENERS = (
+    "```json", "```", "<answer>", "<think>", "<tool_call>", "<score>", "<verdict>", "[[", "\\boxed{", "####",
+    "A:", "answer is", "final answer:", "score", "verdict", "Response A", "Step 1:", "1.", "{", "$", "\\(",
+)
+for _opener in OPENERS:
+    ADVERSARIAL[f"{_opener} + spaces"] = lambda n, o=_opener: o + " " * n
+    ADVERSARIAL[f"{_opener} + blank lines"] = lambda n, o=_opener: o + " \n\t" * (n // 3)
 
 
 def _sql_exec_host_side(text: str) -> Any:
@@ -93,7 +107,7 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
     from rewardsmith.judges import guard, parsing
     from rewardsmith.process import steps
     from rewardsmith.selfreward import answers as self_answers
-    from rewardsmith.verifiers import answers, choice, format, grounding, qa, retrieval, structured, style, verdict
+    from rewardsmith.verifiers import answers, choice, format, grounding, qa, retrieval, similarity, structured, style, verdict
     from rewardsmith.verifiers.math import extract
     from rewardsmith.verifiers.math import reward as math_reward
 
@@ -122,6 +136,8 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
         "retrieval.ranking_from": ("rules", lambda t: retrieval.ranking_from(t, {})),
         "structured.json_schema": ("rules", lambda t: structured.json_schema(t, {}, schema=schema)),
         "style.reasoning_phrases": ("rules", style.reasoning_phrases),
+        "similarity.rouge": ("rules", lambda t: similarity.rouge(t, "the answer is forty two")),
+        "similarity.chrf": ("rules", lambda t: similarity.chrf(t, "the answer is forty two")),
         "style.language_consistency": ("rules", lambda t: style.language_consistency("What is two plus two?", t)),
         "verdict.final_verdict": ("judges", verdict.final_verdict),
         "judges.parse_score": ("judges", lambda t: _verdict_or_none(parsing.parse_score, t, 1, 10)),
@@ -150,3 +166,60 @@ def _verdict_or_none(parse: Callable[..., Any], text: str, *args: Any) -> Any:
 def parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
     """name -> (owning engineer area, callable(text)); imported lazily (the reward packages are heavy)."""
     return _parsers()
+
+
+def _child(conn: Any, fn: Callable[[str], Any], inputs: list[str], size: int) -> None:
+    for key in inputs:
+        text = ADVERSARIAL[key](size)[:size]
+        conn.send(("start", key))
+        started = time.perf_counter()
+        try:
+            fn(text)
+            error = None
+        except Exception as exc:  # reported, not hidden: a parser that raises on policy text is a finding too
+            error = f"{type(exc).__name__}: {str(exc)[:120]}"
+        conn.send(("done", key, time.perf_counter() - started, error))
+    conn.send(("end",))
+
+
+def time_parser(
+    name: str, inputs: list[str], size: int, deadline_s: float, fn: Callable[[str], Any] | None = None
+) -> dict[str, tuple[float | None, str | None]]:
+    """Run parser ``name`` (or ``fn``) on each adversarial input of ``size`` characters in a forked child; an
+    input that does not finish within ``deadline_s`` is recorded as ``(None, "deadline")`` and the child is
+    killed (a fresh one goes on with the next input). Returns input -> (seconds or None, exception or None)."""
+    import multiprocessing
+
+    target = fn if fn is not None else parsers()[name][1]
+    ctx = multiprocessing.get_context("fork")
+    out: dict[str, tuple[float | None, str | None]] = {}
+    todo = list(inputs)
+    while todo:
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(send, target, todo, size), daemon=True)
+        proc.start()
+        send.close()
+        current: str | None = None
+        try:
+            while True:
+                if not recv.poll(deadline_s if current is not None else max(deadline_s, 60.0)):
+                    break
+                msg = recv.recv()
+                if msg[0] == "start":
+                    current = msg[1]
+                elif msg[0] == "done":
+                    out[msg[1]] = (msg[2], msg[3])
+                    current = None
+                else:
+                    break
+        except EOFError:
+            pass
+        proc.kill()
+        proc.join()
+        recv.close()
+        if current is not None:
+            out[current] = (None, "deadline")
+        elif len(out) < len(inputs) and proc.exitcode not in (0, None) and todo and todo[0] not in out:
+            out[todo[0]] = (None, f"child died (exit {proc.exitcode})")
+        todo = [k for k in inputs if k not in out]
+    return out
