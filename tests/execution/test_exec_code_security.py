@@ -199,3 +199,23 @@ def test_huge_repair_is_the_policys_zero() -> None:
     assert r.is_ok and r.value == 0.0 and "longer than" in (r.reason or "")
     deep = code_security("x = " + "[" * 5000 + "]" * 5000, {"original": VULNERABLE})
     assert deep.is_ok and deep.value == -1.0 and "does not parse" in (deep.reason or "")
+
+
+SHELL = "import subprocess\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+SINK_SWAPS = {
+    "os.system instead": "import os\ndef run(cmd):\n    return os.system(cmd)\n",
+    "os.popen instead": "import os\ndef run(cmd):\n    return os.popen(cmd).close()\n",
+    "star import": "from subprocess import *\ndef run(cmd):\n    return call(cmd, shell=True)\n",
+    "functools.partial": "import functools\nimport subprocess\ndef run(cmd):\n    return functools.partial(subprocess.call, shell=True)(cmd)\n",
+    "dispatch dict": "import subprocess\nOPS = {'call': subprocess.call}\ndef run(cmd):\n    return OPS['call'](cmd, shell=True)\n",
+    "__import__": "def run(cmd):\n    return __import__('subprocess').call(cmd, shell=True)\n",
+    "shell=1": SHELL.replace("shell=True", "shell=1"),
+    "lambda wrapper": SHELL.replace("return subprocess.call(cmd, shell=True)", "f = lambda c, s: subprocess.call(c, shell=s)\n    return f(cmd, True)"),
+}
+
+
+@pytest.mark.parametrize("swap", sorted(SINK_SWAPS))
+def test_swapping_the_sink_earns_nothing(swap: str) -> None:
+    """The same command injection through a sibling call bandit names differently (or rates lower)."""
+    r = code_security(SINK_SWAPS[swap], {"original": SHELL})
+    assert r.is_ok and r.value is not None and r.value <= 0.0, (swap, r.value, r.reason)

@@ -16,6 +16,9 @@ What a policy tries first, and why it earns nothing:
 - hiding the call from the scanner (``getattr(subprocess, "call")``, an alias, ``**{"shell": True}``):
   the scan sees the canonical program (``code_canonical``), and a repair that adds run-time lookups the
   scanner cannot follow is not paid;
+- swapping the sink for a sibling the scanner rates lower (``os.system``, ``from subprocess import *``,
+  ``functools.partial``, a dispatch dict): findings are compared by weakness class (CWE), and a class
+  counts as repaired only when nothing above LOW of it remains;
 - deleting the vulnerable code (``pass``, ``raise NotImplementedError``, ``return 0``, an empty module):
   the repair must keep the original's functions, parameters and most of its structure
   (``code_structure``), and pass every test when tests are given, before anything pays;
@@ -41,7 +44,8 @@ MAX_REPAIR_CHARS = 100_000
 
 
 def semantic_score(before: list[Any], after: list[Any]) -> float:
-    """(severity-weighted findings removed - added) / findings before, in [-1, 1].
+    """(weight removed - weight added) / weight before, in [-1, 1] (``bandit_scan.finding_delta``: a weakness
+    class is removed only when nothing above LOW of it is left; every new finding costs its weight).
 
     With no finding before: 1 when none appear, else minus the added weight (at most -1).
     """
@@ -76,9 +80,9 @@ def code_security(
 
     >>> bad = "import subprocess\\ndef run(cmd):\\n    return subprocess.call(cmd, shell=True)\\n"
     >>> good = "import subprocess\\ndef run(cmd):\\n    return subprocess.call(cmd.split(), shell=False)\\n"
-    >>> r = code_security(good, {"original": bad, "repair": good})  # B602 (high) removed, B603 (low) added
-    >>> r.components["semantic"], r.components["syntactic"], r.value
-    (0.5, 1.0, 0.6875)
+    >>> r = code_security(good, {"original": bad, "repair": good})  # CWE-78 high -> low (+3), B603 (low) added (-1)
+    >>> round(r.components["semantic"], 3), r.components["syntactic"], round(r.value, 3)
+    (0.667, 1.0, 0.792)
     >>> code_security("import subprocess\\ndef run(cmd):\\n    pass\\n", {"original": bad}).value  # deleted, not repaired
     0.0
     """
