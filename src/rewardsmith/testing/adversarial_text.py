@@ -76,15 +76,27 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "json_objects_unclosed": _repeat('{"a": ["b", '),
 }
 
-#: Words and openers that start a match in some parser; each is followed by a long run of whitespace
-#: (the classic super-linear shape: ``\s*`` next to another optional ``\s*`` or a lazy ``.*?``).
+#: Words and openers that start a match in some parser; in ``openers + spaces`` / ``openers + blank lines``
+#: each is followed by its own long run of whitespace (the classic super-linear shape: ``\s*`` next to
+#: another optional ``\s*``, or before a lazy ``.*?``). With 20 runs of ~50 KB each, a quadratic pattern
+#: still costs (50 KB)^2 per run: far past the deadline.
 OPENERS = (
-    "```json", "```", "<answer>", "<think>", "<tool_call>", "<score>", "<verdict>", "[[", "\\boxed{", "####",
-    "A:", "answer is", "final answer:", "score", "verdict", "Response A", "Step 1:", "1.", "{", "$", "\\(",
+    "<answer>", "<think>", "<tool_call>", "<score>", "<verdict>", "[[", "\\boxed{", "####", "A:", "answer is",
+    "final answer:", "score", "verdict", "Response A", "Step 1:", "1.", "{", "$", "\\(",
+    "```json",  # last and alone: two fences would pair up and close each other
 )
-for _opener in OPENERS:
-    ADVERSARIAL[f"{_opener} + spaces"] = lambda n, o=_opener: o + " " * n
-    ADVERSARIAL[f"{_opener} + blank lines"] = lambda n, o=_opener: o + " \n\t" * (n // 3)
+
+
+def _openers_then(run: str) -> Callable[[int], str]:
+    def build(size: int) -> str:
+        each = size // len(OPENERS) // len(run) + 1
+        return "".join(opener + run * each for opener in OPENERS)
+
+    return build
+
+
+ADVERSARIAL["openers + spaces"] = _openers_then(" ")
+ADVERSARIAL["openers + blank lines"] = _openers_then(" \n\t")
 
 
 def _sql_exec_host_side(text: str) -> Any:
@@ -107,7 +119,7 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
     from rewardsmith.judges import guard, parsing
     from rewardsmith.process import steps
     from rewardsmith.selfreward import answers as self_answers
-    from rewardsmith.verifiers import answers, choice, format, grounding, qa, retrieval, similarity, structured, style, verdict
+    from rewardsmith.verifiers import answers, choice, format, grounding, qa, retrieval, structured, style, verdict
     from rewardsmith.verifiers.math import extract
     from rewardsmith.verifiers.math import reward as math_reward
 
@@ -136,8 +148,6 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
         "retrieval.ranking_from": ("rules", lambda t: retrieval.ranking_from(t, {})),
         "structured.json_schema": ("rules", lambda t: structured.json_schema(t, {}, schema=schema)),
         "style.reasoning_phrases": ("rules", style.reasoning_phrases),
-        "similarity.rouge": ("rules", lambda t: similarity.rouge(t, "the answer is forty two")),
-        "similarity.chrf": ("rules", lambda t: similarity.chrf(t, "the answer is forty two")),
         "style.language_consistency": ("rules", lambda t: style.language_consistency("What is two plus two?", t)),
         "verdict.final_verdict": ("judges", verdict.final_verdict),
         "judges.parse_score": ("judges", lambda t: _verdict_or_none(parsing.parse_score, t, 1, 10)),
