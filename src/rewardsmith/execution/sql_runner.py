@@ -118,7 +118,10 @@ def _emit(result: dict[str, Any]) -> None:
 def run_sqlite(db: str, queries: list[str], timeout_s: float, max_rows: int, max_bytes: int) -> None:
     import sqlite3
 
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
+    from urllib.parse import quote
+
+    # quoted: a file name holding "?" or "#" must not add URI parameters (mode=rwc ...)
+    conn = sqlite3.connect(f"file:{quote(db)}?mode=ro", uri=True, check_same_thread=False)
     conn.execute("PRAGMA query_only = ON")
     conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # a file that is not a database fails here
     codes = {getattr(sqlite3, name) for name in _SQLITE_DENY if hasattr(sqlite3, name)}
