@@ -247,3 +247,16 @@ def test_duckdb_huge_result_is_an_honest_zero(tmp_path: Path, bwrap_path: str) -
     duckdb.connect(db).close()
     r = sql_exec("SELECT repeat('x', 70000000)", ref(db, "SELECT 1"))
     assert r.is_ok and r.value == 0.0 and "larger than" in (r.reason or "")
+
+
+def test_uri_characters_in_the_file_name_add_no_parameters(tmp_path: Path, bwrap_path: str) -> None:
+    name = "odd?mode=rwc#x.sqlite"
+    with sqlite3.connect(tmp_path / name) as c:
+        c.execute("CREATE TABLE t (a INT)")
+        c.execute("INSERT INTO t VALUES (1)")
+    before = digest(str(tmp_path / name))
+    reference = {"sql": "SELECT a FROM t", "db": name}
+    assert sql_exec_module.sql_exec("SELECT a FROM t", reference, db_root=str(tmp_path)).value == 1.0
+    r = sql_exec_module.sql_exec("INSERT INTO t VALUES (2)", reference, db_root=str(tmp_path))
+    assert r.is_ok and r.value == 0.0 and "not allowed" in (r.reason or "")
+    assert digest(str(tmp_path / name)) == before
