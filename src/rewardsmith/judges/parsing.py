@@ -91,7 +91,7 @@ _SCORE_PATTERNS = (
     re.compile(r"<score>\s*(-?\d+(?:\.\d+)?)\s*</score>", re.I),
     re.compile(r"\[\[\s*(-?\d+(?:\.\d+)?)\s*\]\]"),
     re.compile(r"\b(?:score|rating|grade)\b[\"'*\s]*(?:(?:is|of|=|:)[\"'*\s]*)?(-?\d+(?:\.\d+)?)", re.I),
-    re.compile(r"(?<![\d.])(-?\d+(?:\.\d+)?)\s*/\s*\d+(?:\.\d+)?"),
+    re.compile(r"(?<!\d)(-?\d+(?:\.\d+)?)\s*/\s*\d+(?:\.\d+)?"),
 )
 
 
