@@ -210,10 +210,9 @@ def time_parser(
         proc.start()
         send.close()
         current: str | None = None
+        why = "deadline"
         try:
-            while True:
-                if not recv.poll(deadline_s if current is not None else max(deadline_s, 60.0)):
-                    break
+            while recv.poll(deadline_s if current is not None else max(deadline_s, 60.0)):
                 msg = recv.recv()
                 if msg[0] == "start":
                     current = msg[1]
@@ -222,14 +221,13 @@ def time_parser(
                     current = None
                 else:
                     break
-        except EOFError:
-            pass
+        except EOFError:  # the child died (a crash in the parser, or out of memory)
+            why = "child died"
         proc.kill()
         proc.join()
         recv.close()
-        if current is not None:
-            out[current] = (None, "deadline")
-        elif len(out) < len(inputs) and proc.exitcode not in (0, None) and todo and todo[0] not in out:
-            out[todo[0]] = (None, f"child died (exit {proc.exitcode})")
+        missing = [k for k in todo if k not in out]
+        if missing:  # the input that was running (or, if none had started, the next one) did not finish
+            out[current or missing[0]] = (None, why)
         todo = [k for k in inputs if k not in out]
     return out
