@@ -16,6 +16,8 @@ from rewardsmith.execution.fences import fenced_blocks
 from rewardsmith.types import ToolCall
 
 _OPEN, _CLOSE = "<tool_call>", "</tool_call>"
+#: Longest text parsed as Python call syntax.
+MAX_CALL_CHARS = 100_000
 
 
 @dataclass(slots=True)
@@ -59,7 +61,10 @@ def _literal(node: ast.expr) -> Any:
 
 
 def _python_calls(text: str, tools: dict[str, dict[str, Any]]) -> list[ToolCall] | None:
-    """Calls when ``text`` is a call or a list/tuple of calls; None when it is not."""
+    """Calls when ``text`` is a call or a list/tuple of calls; None when it is not (or is longer than
+    ``MAX_CALL_CHARS``: parsing a megabyte of Python costs seconds, and no tool call is that long)."""
+    if len(text) > MAX_CALL_CHARS:
+        return None
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
