@@ -119,7 +119,7 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
     from rewardsmith.judges import guard, parsing
     from rewardsmith.process import steps
     from rewardsmith.selfreward import answers as self_answers
-    from rewardsmith.verifiers import answers, choice, format, grounding, qa, retrieval, structured, style, verdict
+    from rewardsmith.verifiers import answers, choice, format, grounding, qa, r1_reward, retrieval, structured, style, verdict
     from rewardsmith.verifiers.math import extract
     from rewardsmith.verifiers.math import reward as math_reward
 
@@ -150,6 +150,8 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
         "style.reasoning_phrases": ("rules", style.reasoning_phrases),
         "style.language_consistency": ("rules", lambda t: style.language_consistency("What is two plus two?", t)),
         "verdict.final_verdict": ("judges", verdict.final_verdict),
+        "r1_format": ("multimodal", r1_reward.r1_format),
+        "r1_verdict": ("multimodal", lambda t: r1_reward.r1_verdict(t, 1)),
         "judges.parse_score": ("judges", lambda t: _verdict_or_none(parsing.parse_score, t, 1, 10)),
         "judges.parse_yes_no": ("judges", lambda t: _verdict_or_none(parsing.parse_yes_no, t)),
         "judges.parse_choice": ("judges", lambda t: _verdict_or_none(parsing.parse_choice, t)),
