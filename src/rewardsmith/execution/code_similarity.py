@@ -18,7 +18,7 @@ def code_tokens(code: str) -> list[str]:
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER, tokenize.ENCODING}
     try:
         return [t.string for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type not in skip]
-    except (tokenize.TokenError, IndentationError, SyntaxError):
+    except (tokenize.TokenError, IndentationError, SyntaxError, MemoryError, RecursionError):
         return code.split()
 
 
@@ -45,16 +45,35 @@ def token_bleu(candidate: str, reference: str, max_n: int = 4) -> float:
     return min(1.0, bp * math.exp(sum(logs) / len(logs)))
 
 
-def _subtrees(code: str) -> Counter[str] | None:
+def parse_python(code: str) -> ast.Module | None:
+    """The module's AST, or None when it does not parse (a syntax error, or nesting too deep for the parser)."""
     try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+        return ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
+
+
+def node_subtrees(root: ast.AST, names: bool = False) -> Counter[str]:
+    """Depth-1 subtrees under ``root``: each node's type with its children's types (with ``names``, the
+    identifier of names, attributes, arguments, functions and keywords too).
+
+    >>> sorted(node_subtrees(ast.parse("f(x)").body[0], names=True))
+    ['Call(Name,Name)', 'Expr(Call)', 'Load()', 'Name[f](Load)', 'Name[x](Load)']
+    """
     out: Counter[str] = Counter()
-    for node in ast.walk(tree):
+    for node in ast.walk(root):
         kids = [type(k).__name__ for k in ast.iter_child_nodes(node)]
-        out[type(node).__name__ + "(" + ",".join(kids) + ")"] += 1
+        label = type(node).__name__
+        if names:
+            ident = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "arg", None) or getattr(node, "name", None)
+            label += f"[{ident}]" if isinstance(ident, str) else ""
+        out[label + "(" + ",".join(kids) + ")"] += 1
     return out
+
+
+def _subtrees(code: str) -> Counter[str] | None:
+    tree = parse_python(code)
+    return None if tree is None else node_subtrees(tree)
 
 
 def ast_match(candidate: str, reference: str) -> float:

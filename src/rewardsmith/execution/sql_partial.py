@@ -6,6 +6,12 @@ import re
 from typing import Any
 
 
+#: Longest SQL parsed on the host. sqlglot costs tens of microseconds per character (a 1 MB completion
+#: would hold the thread for most of a minute) and recurses once per nesting level; real queries (Spider,
+#: BIRD) are a few KB, so a longer one scores 0 on the parsed components and still runs in the sandbox.
+MAX_PARSE_CHARS = 20_000
+
+
 class SQLParseError(ValueError):
     """The model's SQL does not parse (the policy's fault: scored 0, not an infrastructure error)."""
 
@@ -14,10 +20,14 @@ def _parse(sql: str, dialect: str) -> Any:
     import sqlglot
     from sqlglot.errors import SqlglotError
 
+    if len(sql) > MAX_PARSE_CHARS:
+        raise SQLParseError(f"{len(sql)} characters: longer than {MAX_PARSE_CHARS}, not parsed on the host")
     try:
         parsed = sqlglot.parse(sql, read=dialect)
     except SqlglotError as exc:
         raise SQLParseError(str(exc)) from None
+    except RecursionError:
+        raise SQLParseError("nested too deep to parse") from None
     trees = [t for t in parsed if t is not None]
     if len(trees) != 1:
         raise SQLParseError(f"expected one statement, got {len(trees)}")
@@ -25,10 +35,10 @@ def _parse(sql: str, dialect: str) -> Any:
 
 
 def syntax_ok(sql: str, dialect: str = "sqlite") -> bool:
-    """One statement that sqlglot parses.
+    """One statement that sqlglot parses (no longer than ``MAX_PARSE_CHARS``, not nested past the recursion limit).
 
-    >>> syntax_ok("SELECT a FROM t WHERE b > 1"), syntax_ok("SELEC a FRM t")
-    (True, False)
+    >>> syntax_ok("SELECT a FROM t WHERE b > 1"), syntax_ok("SELEC a FRM t"), syntax_ok("SELECT " + "(" * 3000 + "1" + ")" * 3000)
+    (True, False, False)
     """
     try:
         _parse(sql, dialect)

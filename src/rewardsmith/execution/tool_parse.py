@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rewardsmith.execution.fences import fenced_blocks
 from rewardsmith.types import ToolCall
 
-_HERMES = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
+_OPEN, _CLOSE = "<tool_call>", "</tool_call>"
+#: Longest text parsed as Python call syntax.
+MAX_CALL_CHARS = 100_000
 
 
 @dataclass(slots=True)
@@ -60,7 +61,10 @@ def _literal(node: ast.expr) -> Any:
 
 
 def _python_calls(text: str, tools: dict[str, dict[str, Any]]) -> list[ToolCall] | None:
-    """Calls when ``text`` is a call or a list/tuple of calls; None when it is not."""
+    """Calls when ``text`` is a call or a list/tuple of calls; None when it is not (or is longer than
+    ``MAX_CALL_CHARS``: parsing a megabyte of Python costs seconds, and no tool call is that long)."""
+    if len(text) > MAX_CALL_CHARS:
+        return None
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -87,6 +91,24 @@ def _python_calls(text: str, tools: dict[str, dict[str, Any]]) -> list[ToolCall]
     return calls
 
 
+def hermes_blocks(text: str) -> list[str]:
+    """Bodies of the closed ``<tool_call>...</tool_call>`` blocks (stripped), found with ``str.find``: one
+    pass, so a completion of a million unclosed openers costs linear time.
+
+    >>> hermes_blocks("<tool_call> a </tool_call> <tool_call>b<tool_call>c</tool_call><tool_call>d")
+    ['a', 'b<tool_call>c']
+    """
+    out = []
+    pos = text.find(_OPEN)
+    while pos >= 0:
+        end = text.find(_CLOSE, pos + len(_OPEN))
+        if end < 0:
+            break
+        out.append(text[pos + len(_OPEN) : end].strip())
+        pos = text.find(_OPEN, end + len(_CLOSE))
+    return out
+
+
 def _hermes_payload(raw: str) -> ToolCall:
     try:
         data = json.loads(raw)
@@ -110,7 +132,7 @@ def parse_tool_calls(text: str, tool_calls: list[ToolCall] | None = None, tools:
         return ParsedCalls(list(tool_calls), True, "openai")
     if "<tool_call>" in text:
         found = ParsedCalls(syntax="hermes")
-        for raw in _HERMES.findall(text):
+        for raw in hermes_blocks(text):
             try:
                 found.calls.append(_hermes_payload(raw))
             except Exception as exc:

@@ -122,12 +122,12 @@ PASS = GuardVerdict(False)
 
 def _only_master_keys(folded: str) -> str | None:
     """The first master key if ``folded`` is one or more master keys chained, else None."""
-    rest, first = folded, None
-    while rest:
+    pos, first = 0, None
+    while pos < len(folded):  # an index, not rest = rest[len(key):]: slicing copied the tail each time (quadratic)
         for key in _FOLDED_KEYS:
-            if rest.startswith(key):
+            if folded.startswith(key, pos):
                 first = first or key
-                rest = rest[len(key) :]
+                pos += len(key)
                 break
         else:
             return None

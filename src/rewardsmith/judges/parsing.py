@@ -31,7 +31,10 @@ def _short(text: str, n: int = 80) -> str:
     return repr(text if len(text) <= n else text[: n - 3] + "...")
 
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.S)
+_FENCE = re.compile(r"```(?:json|JSON)?(.*?)```", re.S)  # no \s* before (.*?): quadratic backtracking on a whitespace run; blocks are stripped
+
+
+_MAX_FAILED_STARTS = 200
 
 
 def json_objects(text: str) -> list[Any]:
@@ -44,11 +47,15 @@ def json_objects(text: str) -> list[Any]:
             pass
     decoder = json.JSONDecoder()
     i = 0
+    failed = 0  # each failed start can scan to the end of the text: a bounded number keeps this linear
     while i < len(text):
         if text[i] in "{[":
             try:
                 obj, end = decoder.raw_decode(text, i)
-            except ValueError:
+            except (ValueError, RecursionError):
+                failed += 1
+                if failed > _MAX_FAILED_STARTS:
+                    break
                 i += 1
                 continue
             if isinstance(obj, (dict, list)):
@@ -83,8 +90,8 @@ def _to_number(value: Any) -> float | None:
 _SCORE_PATTERNS = (
     re.compile(r"<score>\s*(-?\d+(?:\.\d+)?)\s*</score>", re.I),
     re.compile(r"\[\[\s*(-?\d+(?:\.\d+)?)\s*\]\]"),
-    re.compile(r"\b(?:score|rating|grade)\b[\"'*\s]*(?:is|of|=|:)?[\"'*\s]*(-?\d+(?:\.\d+)?)", re.I),
-    re.compile(r"(-?\d+(?:\.\d+)?)\s*/\s*\d+(?:\.\d+)?"),
+    re.compile(r"\b(?:score|rating|grade)\b[\"'*\s]*(?:(?:is|of|=|:)[\"'*\s]*)?(-?\d+(?:\.\d+)?)", re.I),
+    re.compile(r"(?<!\d)(-?\d+(?:\.\d+)?)\s*/\s*\d+(?:\.\d+)?"),
 )
 
 
@@ -130,7 +137,7 @@ def _word_verdict(value: Any) -> bool | None:
 
 
 _VERDICT_LINE = re.compile(
-    r"\b(?:verdict|answer|judg(?:e)?ment|decision|correct|result)\b[\"'*\s]*[:=]?[\"'*\s]*(yes|no|true|false|correct|incorrect|pass|fail)\b",
+    r"\b(?:verdict|answer|judg(?:e)?ment|decision|correct|result)\b[\"'*\s]*(?:[:=][\"'*\s]*)?(yes|no|true|false|correct|incorrect|pass|fail)\b",
     re.I,
 )
 
@@ -171,7 +178,7 @@ def parse_choice(text: str, keys: tuple[str, ...] = ("winner", "better", "choice
     got = norm(_json_field(text, keys))
     if got:
         return got
-    for pattern in (r"\[\[\s*(A|B|C|tie)\s*\]\]", r"\b(?:winner|better|verdict|choice)\b[\"'*\s]*(?:is|:)?[\"'*\s]*(?:response\s+)?\(?([AB]|tie)\b\)?"):
+    for pattern in (r"\[\[\s*(A|B|C|tie)\s*\]\]", r"\b(?:winner|better|verdict|choice)\b[\"'*\s]*(?:(?:is|:)[\"'*\s]*)?(?:response\s+)?\(?([AB]|tie)\b\)?"):
         hits = re.findall(pattern, text, re.I)
         if hits:
             found = norm(hits[-1])
@@ -195,7 +202,7 @@ def parse_ranking(text: str, n: int) -> list[int]:
                 raw = obj
                 break
     if raw is None:
-        chain = re.findall(r"\d+(?:\s*>\s*\d+)+", text)
+        chain = re.findall(r"(?<!\d)\d+(?:\s*>\s*\d+)+", text)
         if chain:
             raw = re.findall(r"\d+", chain[-1])
     if not isinstance(raw, list):
@@ -207,6 +214,14 @@ def parse_ranking(text: str, n: int) -> list[int]:
     if sorted(order) != list(range(n)):
         raise VerdictParseError(f"ranking {[o + 1 for o in order]} is not a permutation of 1..{n}")
     return order
+
+
+#: "1. yes" lines. Linear on any text: the line prefix cannot cross lines, the optional keyword is followed by
+#: its own whitespace (no two adjacent \W* / \s* runs), and the gap after the number is taken whole through a
+#: lookahead (``(?=(\W+))\2``, no backtracking into it).
+_CHECK_LINE = re.compile(
+    r"(?m)^[^\w\n]*(?:(?:c|item|checkpoint|criterion)\s*)?(\d+)(?=(\W+))\2.*?\b(yes|no|true|false|pass|fail)\b", re.I
+)
 
 
 def parse_checklist(text: str, n: int) -> list[bool]:
@@ -231,8 +246,8 @@ def parse_checklist(text: str, n: int) -> list[bool]:
             if all(v is not None for v in verdicts):
                 return [bool(v) for v in verdicts]
     lines: dict[int, bool] = {}
-    for m in re.finditer(r"(?m)^\W*(?:c|item|checkpoint|criterion)?\s*(\d+)\W+.*?\b(yes|no|true|false|pass|fail)\b", text, re.I):
-        lines[int(m.group(1))] = m.group(2).lower() in _YES
+    for m in _CHECK_LINE.finditer(text):
+        lines[int(m.group(1))] = m.group(3).lower() in _YES
     if all(i in lines for i in range(1, n + 1)):
         return [lines[i] for i in range(1, n + 1)]
     raise VerdictParseError(f"no verdict for each of the {n} items in judge reply: {_short(text)}")

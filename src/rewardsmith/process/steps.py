@@ -14,7 +14,9 @@ from rewardsmith.types import Step
 
 SplitMode = Literal["double_newline", "step_marker", "sentences", "lines", "regex"]
 
-_STEP_MARKER = re.compile(r"(?im)^\s*(?:step\s*\d+\s*[:.)]|\d+\s*[.)]\s)")
+# The indent before a marker stays on its line ([^\S\n]*, not \s*): \s* let every line start of a run of blank
+# lines scan to the end of the run, quadratic on policy text.
+_STEP_MARKER = re.compile(r"(?im)^[^\S\n]*(?:step\s*\d+\s*[:.)]|\d+\s*[.)]\s)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 

@@ -7,7 +7,27 @@ from typing import Any
 
 from rewardsmith.types import Abstain
 
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_ANSWER_MARKS = re.compile(r"<(/?)answer>", re.IGNORECASE)
+
+
+def tag_contents(text: str, marks: re.Pattern[str] = _ANSWER_MARKS) -> list[str]:
+    """Contents of every closed ``<tag>...</tag>`` pair, like ``findall(r"<tag>(.*?)</tag>")`` but in one
+    pass over the marks (an opener inside an open tag is content; an opener never closed is dropped):
+    a lazy ``(.*?)`` rescans to the end after every unclosed opener, quadratic on policy text.
+
+    >>> tag_contents("<answer>a</answer> <ANSWER>b<answer>c</answer> <answer>d")
+    ['a', 'b<answer>c']
+    """
+    out = []
+    start = -1
+    for m in marks.finditer(text):
+        if not m.group(1):
+            if start < 0:
+                start = m.end()
+        elif start >= 0:
+            out.append(text[start : m.start()])
+            start = -1
+    return out
 
 
 def gold_list(reference: Any, what: str = "reference") -> list[str]:
@@ -48,7 +68,7 @@ def answer_span(completion: str, pattern: str | None = None, answer_tag: bool = 
             m = matches[-1]
             return (m.group(1) if m.groups() else m.group(0)).strip()
     if answer_tag:
-        tags = _ANSWER_TAG.findall(completion)
+        tags = tag_contents(completion)
         if tags:
             return tags[-1].strip()
     return completion.strip()

@@ -12,11 +12,13 @@ from rewardsmith.verifiers.math.extract import boxed_answers
 from rewardsmith.verifiers.qa import squad_normalize
 
 _LETTERS = "ABCDEFGHIJ"
+# No two optional runs that can match the same characters side by side (\s*(?:is)?\s*, \s*\**\s*): on a
+# keyword followed by a long whitespace run a failing match tried every split of the run (polynomial).
 _STATED = re.compile(
-    r"(?:answer|option|choice)\s*(?:is|:|=)?\s*(?:option\s*)?[\s*(\[]*([A-J])\b[)\].]?", re.IGNORECASE
+    r"(?:answer|option|choice)\s*(?:(?:is|:|=)\s*)?(?:option\s*)?(?:[*(\[][\s*(\[]*)?([A-J])\b[)\].]?", re.IGNORECASE
 )
 _PAREN = re.compile(r"\(([A-J])\)")
-_BARE = re.compile(r"^\s*\**\s*\(?([A-J])\)?[.:)]?\s*\**\s*(?:$|[.:\-]\s)")
+_BARE = re.compile(r"^\s*(?:\*+\s*)?\(?([A-J])\)?[.:)]?\s*(?:\*+\s*)?(?:$|[.:\-]\s)")
 
 
 def _options(options: list[str] | None, metadata: dict[str, Any] | None) -> list[str]:

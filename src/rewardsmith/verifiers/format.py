@@ -59,7 +59,7 @@ def tag_format(
     expected = {t: 1 for t in tags} if isinstance(tags, list) else dict(tags)
     checks: dict[str, float | None] = {}
     for tag, count in expected.items():
-        n_open = len(re.findall(rf"<{re.escape(tag)}(?:\s[^>]*)?>", completion))
+        n_open = len(re.findall(rf"<{re.escape(tag)}(?:\s[^<>]*)?>", completion))  # [^<>]: each opener scans only to the next "<" (linear)
         n_close = completion.count(f"</{tag}>")
         checks[tag] = float(n_open == n_close and (n_open == count if count >= 0 else True))
     if ordered and len(expected) > 1:

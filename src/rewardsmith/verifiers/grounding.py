@@ -8,9 +8,11 @@ from typing import Any, Literal
 
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
+from rewardsmith.verifiers.answers import tag_contents
 
 Box = tuple[float, float, float, float]
 _NUM = r"-?\d+(?:\.\d+)?"
+_ANSWER_MARKS = re.compile(r"<(/?)answer>")
 _QUAD = re.compile(rf"[\[(]\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*[\])]")
 _PAIRS = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*,?\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")
 
@@ -50,9 +52,9 @@ def parse_boxes(value: Any) -> list[Box]:
     """
     if isinstance(value, str):
         text = value
-        m = re.search(r"<answer>(.*?)</answer>", text, re.DOTALL)
-        if m:
-            text = m.group(1)
+        tagged = tag_contents(text, _ANSWER_MARKS)  # one pass; a lazy (.*?) search was quadratic on unclosed tags
+        if tagged:
+            text = tagged[0]
         try:
             return parse_boxes(json.loads(text))
         except ValueError:

@@ -12,7 +12,7 @@ from typing import Any
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
+_FENCE = re.compile(r"```(?:json|JSON)?(.*?)```", re.DOTALL)  # no \s* before (.*?): it backtracked quadratically on a whitespace run (json.loads skips the whitespace)
 _MAX_STARTS = 200
 
 

@@ -9,19 +9,21 @@ from typing import Any
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 
+# No two optional whitespace runs are adjacent (``\s*[:]?\s*`` became ``\s*(?:[:]\s*)?``): with nothing
+# between them a failing match tried every split of a whitespace run, polynomial time on policy text.
 _FINAL_PATTERNS = (
     re.compile(r"\[\[\s*([AB12]|tie|C)\s*\]\]", re.IGNORECASE),  # MT-Bench / RM-R1: [[A]]
-    re.compile(r"<answer>\s*\[?\[?\s*([AB12])\s*\]?\]?\s*</answer>", re.IGNORECASE),
-    re.compile(r"\\boxed\{\s*(?:\\text\{)?\s*([AB12])\s*\}?\s*\}"),
+    re.compile(r"<answer>\s*(?:\[\[?\s*)?([AB12])\s*(?:\]\]?\s*)?</answer>", re.IGNORECASE),
+    re.compile(r"\\boxed\{\s*(?:\\text\{\s*)?([AB12])\s*(?:\}\s*)?\}"),
     re.compile(
-        r"(?:final\s+(?:verdict|answer|judg(?:e)?ment)|verdict|overall\s+judg(?:e)?ment|better\s+(?:response|answer)\s+is)\s*[:：]?\s*"
+        r"(?:final\s+(?:verdict|answer|judg(?:e)?ment)|verdict|overall\s+judg(?:e)?ment|better\s+(?:response|answer)\s+is)\s*(?:[:：]\s*)?"
         r"(?:is\s*)?(?:therefore,?\s*)?(?:the\s+better\s+(?:response|answer)\s+is\s*)?"
-        r"(?:response|answer|assistant|output)?\s*\(?\s*([AB12])\b",
+        r"(?:(?:response|answer|assistant|output)\s*)?(?:\(\s*)?([AB12])\b",
         re.IGNORECASE,
     ),
 )
 _SCORES = re.compile(
-    r"(?:score|rating)\s*(?:for\s*)?(?:response|answer|assistant)?\s*\(?([AB12])\)?\s*[:=]\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE
+    r"(?:score|rating)\s*(?:for\s*)?(?:(?:response|answer|assistant)\s*)?\(?([AB12])\)?\s*[:=]\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE
 )
 _STATEMENT = re.compile(
     r"(?:response|answer|assistant|output)\s*\(?([AB12])\)?\s+(?:is|was|seems|appears)\s+(?:clearly\s+|slightly\s+|much\s+)?"
