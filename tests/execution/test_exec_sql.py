@@ -246,7 +246,10 @@ def test_duckdb_huge_result_is_an_honest_zero(tmp_path: Path, bwrap_path: str) -
     db = str(tmp_path / "t.duckdb")
     duckdb.connect(db).close()
     r = sql_exec("SELECT repeat('x', 70000000)", ref(db, "SELECT 1"))
-    assert r.is_ok and r.value == 0.0 and "larger than" in (r.reason or "")
+    # Whichever limit the policy's query hits first (the result cap, or the per-sample memory cgroup when one
+    # is in use), it is the policy's doing: an honest zero with the limit named, never an error.
+    reason = r.reason or ""
+    assert r.is_ok and r.value == 0.0 and ("larger than" in reason or "out of memory" in reason), r
 
 
 def test_uri_characters_in_the_file_name_add_no_parameters(tmp_path: Path, bwrap_path: str) -> None:
