@@ -57,14 +57,59 @@ def test_qa_abstains_without_gold() -> None:
 )
 def test_choice_formats(completion: str, expected: float) -> None:
     options = ["Nucleus", "Mitochondria", "Ribosome", "Golgi apparatus"]
-    assert choice(completion, "B", {"options": options}) == expected
+    assert choice(completion, "B", {"options": options}).value == expected
 
 
 def test_choice_reference_as_index_or_text() -> None:
     meta = {"choices": ["red", "blue", "green"]}
-    assert choice("Answer: C", 2, meta) == 1.0
-    assert choice("Answer: C", "green", meta) == 1.0
-    assert choice("I pick blue", "blue", meta) == 1.0
+    assert choice("Answer: C", 2, meta).value == 1.0
+    assert choice("Answer: C", "green", meta).value == 1.0
+    assert choice("I pick blue", "blue", meta).value == 1.0
     with Engine({"components": [{"name": "c", "reward": "choice"}]}, cache=False) as engine:
         bad = engine.score([{"prompt": "q", "completion": "A", "reference": "purple", "metadata": meta}])[0]
     assert bad.status is Status.ABSTAIN
+
+
+OPTIONS = {"options": ["Nucleus", "Mitochondria", "Ribosome", "Golgi apparatus"]}
+
+
+@pytest.mark.parametrize(
+    "hedge",
+    [
+        "The answer is A or B",
+        "Answer: A, B, C, D",
+        "The answer is (A), (B), (C) or (D).",
+        "answer: a/b",
+        r"\boxed{A} or \boxed{B}",
+        r"So $\boxed{\text{(A)}}$ ... $\boxed{B}$",
+        r"\boxed{A, B}",
+        "<answer>(A) or (B)</answer>",
+        "<answer>A and B</answer>",
+        "After checking each option:\nA or B",
+        "It is Mitochondria or Nucleus.",
+        "I pick both A and B.",
+    ],
+)
+def test_choice_hedge_scores_zero_whatever_the_gold(hedge: str) -> None:
+    """Several letters in the place the answer is stated: 0 for every gold letter, with the reason."""
+    results = [choice(hedge, gold, OPTIONS) for gold in "ABCD"]
+    assert [r.value for r in results] == [0.0] * 4, hedge
+    assert all(r.reason for r in results)
+
+
+@pytest.mark.parametrize(
+    "honest, gold",
+    [
+        ("A. Nucleus\nB. Mitochondria\nC. Ribosome\nD. Golgi apparatus\n\nThe nucleus stores DNA, so the answer is A.", "A"),
+        ("(A) Nucleus is wrong, (B) Mitochondria makes ATP, (C) and (D) do not.\nAnswer: B", "B"),
+        ("A. Nucleus", "A"),
+        ("The answer is B, the mitochondria.", "B"),
+        ("The answer is B and C is a distractor.", "B"),
+        ("The answer is a bit subtle: option (C) fits.", "C"),
+        ("Answer: **(D)**", "D"),
+        ("Options A and C are wrong. The answer is (B).", "B"),
+    ],
+)
+def test_choice_quoted_options_are_not_a_hedge(honest: str, gold: str) -> None:
+    """Options quoted or discussed while reasoning do not count as choices: the stated answer scores 1."""
+    assert choice(honest, gold, OPTIONS).value == 1.0, honest
