@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-import re
 from functools import lru_cache
 from typing import Any, Literal
 
+from pydantic import PositiveInt
+
 from rewardsmith.registry import reward
+from rewardsmith.textunits import spaced_units
 from rewardsmith.types import Abstain
 
 Unit = Literal["chars", "words", "tokens"]
-_WORD = re.compile(r"\S+")
 
 
 @lru_cache(maxsize=4)
@@ -22,15 +23,16 @@ def _tokenizer(path: str) -> Any:
 
 
 def measure(text: str, unit: Unit = "tokens", tokenizer: str | None = None) -> int:
-    """Length of ``text`` in chars, whitespace words, or tokens of a local Hugging Face tokenizer.
+    """Length of ``text`` in chars, whitespace words (a character of Chinese, Japanese or Thai counts as one
+    word: those scripts put no spaces between words), or tokens of a local Hugging Face tokenizer.
 
-    >>> measure("a bb ccc", "words"), measure("a bb ccc", "chars")
-    (3, 8)
+    >>> measure("a bb ccc", "words"), measure("a bb ccc", "chars"), measure("我们来计算", "words")
+    (3, 8, 5)
     """
     if unit == "chars":
         return len(text)
     if unit == "words" or tokenizer is None:
-        return len(_WORD.findall(text))
+        return len(spaced_units(text))
     return len(_tokenizer(tokenizer)(text, add_special_tokens=False)["input_ids"])
 
 
@@ -93,16 +95,21 @@ def cosine_length(
 
 
 @reward("repetition", source="Yeo et al., 2025 (n-gram repetition penalty); also 'The Climb Carves Wisdom Deeper Than the Summit'", executor="inline")
-def repetition(completion: str, n: int = 3, max_penalty: float = -1.0, unit: Literal["words", "chars"] = "words") -> float:
+def repetition(
+    completion: str, n: PositiveInt = 3, max_penalty: float = -1.0, unit: Literal["words", "chars"] = "words"
+) -> float:
     """N-gram repetition penalty: ``max_penalty * (1 - distinct n-grams / total n-grams)``; 0 for text with
-    fewer than n units (Yeo et al., "Demystifying Long Chain-of-Thought Reasoning in LLMs", 2025).
+    fewer than n units (Yeo et al., "Demystifying Long Chain-of-Thought Reasoning in LLMs", 2025). Words are
+    split at spaces, and text in scripts without spaces (Chinese, Japanese, Thai) counts one unit per character.
 
     >>> repetition("a b c a b c a b c", n=3)
     -0.5714285714285714
     >>> repetition("the cat sat on the mat", n=3)
     0.0
+    >>> round(repetition("我们来计算一下" * 200), 3)
+    -0.995
     """
-    units = _WORD.findall(completion.lower()) if unit == "words" else list(completion)
+    units = spaced_units(completion.lower()) if unit == "words" else list(completion)
     total = len(units) - n + 1
     if total <= 0:
         return 0.0
