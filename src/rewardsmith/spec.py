@@ -47,7 +47,7 @@ class TransformSpec(pydantic.BaseModel):
 class GateSpec(pydantic.BaseModel):
     """This component counts only when ``component`` lies in [min, max]; otherwise it is ``else``."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True, strict=True)
     component: str
     min: float | None = None
     max: float | None = None
@@ -60,7 +60,9 @@ class GateSpec(pydantic.BaseModel):
 
 
 class ComponentSpec(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
+    """One reward of the spec. Strict: ``weight: true`` or ``weight: "1"`` is an error, not 1.0."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     name: str = pydantic.Field(min_length=1)
     reward: str = pydantic.Field(min_length=1)
     weight: Union[float, Schedule] = 1.0
@@ -74,7 +76,7 @@ class ComponentSpec(pydantic.BaseModel):
 class NormalizeSpec(pydantic.BaseModel):
     """Group / batch normalisation of the final reward (see ``rewardsmith.compose.normalize``)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     kind: Literal["grpo", "drgrpo", "rloo", "batch", "per_component"]
     eps: float = 1e-6
     ddof: Literal[0, 1] = 1
@@ -260,8 +262,8 @@ def _resolve(spec: RewardSpec, lines: dict[tuple[Any, ...], int], origin: str) -
         try:
             spec._bound.append(definition.bind(comp.params))
         except ParamError as exc:
-            for key, msg in exc.problems:
-                problems.append((_where(at + ("params", key), lines), f"{msg} (reward {definition.name})"))
+            for loc, msg in exc.problems:
+                problems.append((_where(at + ("params", *loc), lines), f"{msg} (reward {definition.name})"))
         if comp.gate is not None and comp.gate.component not in names:
             problems.append((_where(at + ("gate", "component"), lines), f"no component named {comp.gate.component!r}"))
         for j, t in enumerate(comp.transforms):

@@ -6,8 +6,7 @@ import math
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import PositiveInt
-
+from rewardsmith.params import NonNegativeInt, PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.textunits import spaced_units
 from rewardsmith.types import Abstain
@@ -38,7 +37,7 @@ def measure(text: str, unit: Unit = "tokens", tokenizer: str | None = None) -> i
 
 @reward("overlong_penalty", source="DAPO (Yu et al., 2025), soft overlong punishment", executor="inline")
 def overlong_penalty(
-    completion: str, max_length: int = 4096, cache: int = 1024, unit: Unit = "tokens", tokenizer: str | None = None
+    completion: str, max_length: PositiveInt = 4096, cache: NonNegativeInt = 1024, unit: Unit = "tokens", tokenizer: str | None = None
 ) -> float:
     """DAPO soft overlong punishment: 0 up to ``max_length - cache``, then a linear ramp to -1 at ``max_length``,
     and -1 beyond (Yu et al., "DAPO: An Open-Source LLM Reinforcement Learning System at Scale", 2025).
@@ -64,7 +63,7 @@ def cosine_length(
     components: dict[str, Any],
     correct_component: str = "correct",
     threshold: float = 1.0,
-    max_length: int = 4096,
+    max_length: PositiveInt = 4096,
     correct_short: float = 2.0,
     correct_long: float = 1.0,
     wrong_short: float = -10.0,

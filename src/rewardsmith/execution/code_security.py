@@ -7,15 +7,18 @@ the repaired code (last fenced block, or the text). Executor "thread": bandit on
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from rewardsmith.execution.bandit_scan import finding_delta, scan, weight
 from rewardsmith.execution.code_similarity import ast_match, token_bleu
 from rewardsmith.execution.fences import extract_code
+from rewardsmith.params import AfterValidator, NonNegativeFloat, some_weight
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 
 DEFAULT_WEIGHTS = {"semantic": 0.5, "syntactic": 0.3, "functional": 0.2}
+#: ``weights``: only the three component names (a typo is a spec error, never a silent 0).
+SecurityWeights = Annotated[dict[Literal["semantic", "syntactic", "functional"], NonNegativeFloat], AfterValidator(some_weight)]
 
 
 def semantic_score(before: list[Any], after: list[Any]) -> float:
@@ -39,7 +42,7 @@ def semantic_score(before: list[Any], after: list[Any]) -> float:
 def code_security(
     completion: str,
     reference: Any,
-    weights: dict[str, float] | None = None,
+    weights: SecurityWeights | None = None,
     fence_language: str = "python",
     test_backend: Literal["auto", "bwrap", "unsafe-subprocess"] = "auto",
 ) -> RewardResult:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rewardsmith.images import media_parts
+from rewardsmith.params import NonNegativeInt, PositiveFloat, PositiveInt
 from rewardsmith.models.batching import length_buckets, token_budget
 from rewardsmith.models.chat import TemplatePolicy, format_for_model, plain_join
 from rewardsmith.models.loading import LoadedModel, is_remote, load_model, load_tokenizer
@@ -320,15 +321,15 @@ def reward_model(
     completion_messages_list: list[list[Message] | None] | None = None,
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 32,
-    max_tokens: int | None = None,
-    max_length: int | None = None,
+    batch_size: PositiveInt = 32,
+    max_tokens: PositiveInt | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
     chat_template: TemplatePolicy = "auto",
-    label_index: int = 0,
+    label_index: NonNegativeInt = 0,
     remote_model: str | None = None,
     tokenizer: str | None = None,
-    timeout: float = 120.0,
+    timeout: PositiveFloat = 120.0,
     prefix_reuse: bool = True,
     scale: Scale = "logit",
     remote_input: RemoteInput = "text",

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import NonNegativeFloat, NonNegativeInt
+from pydantic import ConfigDict, with_config
+from typing_extensions import NotRequired, TypedDict
 
 from rewardsmith.compose.cost import tool_call_cost
+from rewardsmith.params import NonNegativeFloat, NonNegativeInt
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult, Step, ToolCall
 from rewardsmith.verifiers.answers import answer_span, straight_apostrophes
+
+
+@with_config(ConfigDict(extra="forbid", strict=True))
+class Milestone(TypedDict):
+    """One milestone of ``milestones_rule``: what to look for (a spec key that is not one of these is an
+    error naming it, never a milestone that silently matches everything)."""
+
+    kind: Literal["url", "tool", "text"]
+    name: NotRequired[str]
+    weight: NotRequired[float]
+    pattern: NotRequired[str]
+    tool: NotRequired[str]
+    args: NotRequired[dict[str, Any]]
 
 
 def _texts(completion: str, steps: list[Step] | None) -> str:
@@ -22,7 +37,7 @@ def _all_calls(tool_calls: list[ToolCall], steps: list[Step] | None) -> list[Too
     return list(tool_calls) + [c for s in steps or [] for c in s.tool_calls]
 
 
-def milestone_reached(m: dict[str, Any], completion: str, steps: list[Step] | None, tool_calls: list[ToolCall]) -> bool:
+def milestone_reached(m: Milestone | dict[str, Any], completion: str, steps: list[Step] | None, tool_calls: list[ToolCall]) -> bool:
     """One milestone: ``{kind: url|tool|text, ...}`` checked against the trajectory.
 
     >>> milestone_reached({"kind": "tool", "tool": "search", "args": {"q": "x"}}, "", None, [ToolCall("search", {"q": "x", "n": 3})])
@@ -51,7 +66,7 @@ def milestones_rule(
     steps: list[Step] | None,
     tool_calls: list[ToolCall],
     metadata: dict[str, Any],
-    milestones: list[dict[str, Any]],
+    milestones: list[Milestone],
     gate_on_success: bool = False,
     success_key: str = "success",
 ) -> RewardResult:

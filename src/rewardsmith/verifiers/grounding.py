@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field
-
+from rewardsmith.params import UnitFloat
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 
@@ -122,7 +121,7 @@ def iou(
     completion: str,
     reference: Any,
     mode: Literal["iou", "f1", "precision", "recall"] = "iou",
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5,
+    threshold: UnitFloat = 0.5,
 ) -> RewardResult:
     """Grounding reward over sets of boxes, matched one to one (the Hungarian algorithm, as DETR, Carion et
     al. 2020, and Perception-R1, Yu et al. 2025, match predictions to ground truth), so every predicted box

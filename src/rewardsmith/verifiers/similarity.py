@@ -8,6 +8,7 @@ import threading
 from functools import lru_cache
 from typing import Any, Literal
 
+from rewardsmith.params import NonNegativeInt, PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.textunits import word_units
 from rewardsmith.verifiers.answers import gold_list
@@ -31,7 +32,7 @@ def bleu(completion: str, reference: Any) -> float:
 
 
 @reward("chrf", source="Popović, 2015, chrF: character n-gram F-score (sacreBLEU implementation)", executor="inline")
-def chrf(completion: str, reference: Any, word_order: int = 0) -> float:
+def chrf(completion: str, reference: Any, word_order: NonNegativeInt = 0) -> float:
     """Sentence chrF in [0, 1] (Popović, 2015; ``word_order=2`` gives chrF++), best reference via sacreBLEU.
 
     >>> chrf("the cat", ["the cat"]), round(chrf("the cat", ["a cat"]), 4)
@@ -128,7 +129,7 @@ def sentence_model(path: str | None = None) -> Any:
     timeout=120.0,
 )
 def embedding_similarity(
-    completions: list[str], references: list[Any], model: str | None = None, batch_size: int = 64
+    completions: list[str], references: list[Any], model: str | None = None, batch_size: PositiveInt = 64
 ) -> list[float | None]:
     """Cosine similarity of sentence embeddings (Sentence-BERT, Reimers & Gurevych 2019) between each
     completion and its closest reference, with the offline all-MiniLM-L6-v2 (``model``: another local

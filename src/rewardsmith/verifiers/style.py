@@ -10,8 +10,7 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 
-from pydantic import PositiveInt
-
+from rewardsmith.params import PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 from rewardsmith.verifiers.answers import straight_apostrophes
