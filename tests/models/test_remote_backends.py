@@ -204,3 +204,32 @@ def test_remote_logprobs_wrong_choice_count_is_an_error_for_every_request() -> N
     with ScriptedOpenAI(lambda req: one) as srv:
         got = OpenAILogProbs(srv.base_url).score([LPRequest("a", "", "b"), LPRequest("c", "", "d")])
     assert [r.error is not None and "returned 1 choices for 2 prompts" in r.error for r in got] == [True, True]
+
+
+def test_remote_reward_model_says_which_input_format_it_sent(bpe_lm: str) -> None:
+    """A server cannot apply the chat template: without ``tokenizer`` the plain join is sent and ``info`` says
+    so; with the served model's tokenizer (SmolLM2's, which has a template) the templated text is sent, as the
+    local path would; ``chat_template: require`` without a tokenizer is an error, never a silent plain join."""
+    from rewardsmith.models.chat import ChatTemplateError
+    from rewardsmith.models.reward_model import reward_model
+
+    tok = transformers.AutoTokenizer.from_pretrained(bpe_lm, local_files_only=True)
+    assert tok.chat_template
+    seen: list[list[str]] = []
+
+    def classify(request: dict[str, Any]) -> list[list[float]]:
+        seen.append(list(request["input"]))
+        return [[0.25]] * len(request["input"])
+
+    prompts, comps = ["hi"], ["hello there"]
+    with ScriptedOpenAI(classify) as srv:
+        url = f"http://127.0.0.1:{srv.port}"
+        plain = reward_model(prompts, comps, [None], model=url, scale="prob")[0]
+        templated = reward_model(prompts, comps, [None], model=url, scale="prob", tokenizer=bpe_lm)[0]
+        with pytest.raises(ChatTemplateError, match="params.tokenizer"):
+            reward_model(prompts, comps, [None], model=url, scale="prob", chat_template="require")
+    assert seen[0] == ["hi\nhello there"] and "chat template was not applied" in plain.info["input"]
+    chat = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]
+    assert seen[1] == [tok.apply_chat_template(chat, tokenize=False)] and templated.info["input"].startswith("chat template")
+    assert plain.value == templated.value == 0.25
+    assert len(seen) == 2  # nothing was sent for the required template

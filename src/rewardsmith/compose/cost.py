@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rewardsmith.params import NonNegativeFloat, NonNegativeInt, PositiveInt
-from rewardsmith.types import Step, ToolCall
 from rewardsmith.registry import reward
+from rewardsmith.types import Step, ToolCall
 
 
 def count_calls(tool_calls: list[ToolCall], steps: list[Step] | None, tools: list[str] | None = None) -> int:

@@ -29,11 +29,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rewardsmith.params import PositiveFloat, PositiveInt
 from rewardsmith.execution.fences import extract_code
 from rewardsmith.execution.output_match import outputs_match
 from rewardsmith.execution.test_driver import TestPlan, TestsError, assert_request, plan_tests, read_verdict
 from rewardsmith.execution.verpo import verpo_rewards
+from rewardsmith.params import PositiveFloat, PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.sandbox import Limits, Request, RunResult, get_sandbox
 from rewardsmith.types import RewardResult

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rewardsmith.params import PositiveInt
 from rewardsmith.models.likelihood import prompt_prefix
 from rewardsmith.models.logprobs import LPRequest, Overlong, check_same_vocab, logprob_service
+from rewardsmith.params import PositiveInt
 from rewardsmith.process.steps import SplitMode, split_steps, step_of_offset
 from rewardsmith.registry import reward
 from rewardsmith.types import RewardResult

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Literal
 
-from rewardsmith.params import PositiveInt
 from rewardsmith.models.logprobs import LPRequest, LPResult, LogProbBackend, Overlong, check_same_vocab, logprob_service
+from rewardsmith.params import PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.types import RewardResult, Step
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-from rewardsmith.params import PositiveFloat, PositiveInt
 from rewardsmith.models.implicit_prm import StepAggregate, aggregate_steps
 from rewardsmith.models.likelihood import prompt_prefix
+from rewardsmith.params import PositiveFloat, PositiveInt
 from rewardsmith.process.prm import PRMAggregate, aggregate_step_scores
 from rewardsmith.process.sampler import Rollouts, Sampler, sampler_service
 from rewardsmith.process.steps import SplitMode, step_prefixes

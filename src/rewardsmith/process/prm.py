@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from rewardsmith.params import NonNegativeInt, PositiveInt
 from rewardsmith.models.batching import length_buckets, token_budget
 from rewardsmith.models.likelihood import prompt_prefix
 from rewardsmith.models.loading import LoadedModel, load_model
+from rewardsmith.params import NonNegativeInt, PositiveInt
 from rewardsmith.process.steps import SplitMode, steps_of
 from rewardsmith.registry import reward
 from rewardsmith.types import RewardResult, Step
