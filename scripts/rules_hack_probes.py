@@ -41,7 +41,7 @@ def probes() -> list[tuple[str, str, Callable[[], Any]]]:
     tags = {"think": 1, "search": -1, "answer": 1}
 
     def best(text: str) -> float:  # a hedge pays when some gold letter gets credit
-        return max(choice(text, gold, opts) for gold in "ABCD")
+        return max(float(getattr(r, "value", r) or 0.0) for r in (choice(text, gold, opts) for gold in "ABCD"))
 
     out: list[tuple[str, str, Callable[[], Any]]] = [
         ("choice (best over gold A-D)", "The answer is A or B", lambda: best("The answer is A or B")),
@@ -59,6 +59,10 @@ def probes() -> list[tuple[str, str, Callable[[], Any]]]:
          lambda: tag_format("<answer>4</answer><think>x</think>", tags=tags)),
         ("tag_format think:1 search:-1 answer:1", "</think>x<think><answer>4</answer>",
          lambda: tag_format("</think>x<think><answer>4</answer>", tags=tags)),
+        ("tag_format think:1 search:-1 answer:1, partial: false", "<answer>4</answer><think>x</think>",
+         lambda: tag_format("<answer>4</answer><think>x</think>", tags=tags, partial=False)),
+        ("tag_format think:1 search:-1 answer:1", "honest: <think>x</think><answer>4</answer>",
+         lambda: tag_format("<think>x</think><answer>4</answer>", tags=tags)),
         ("search_cost (defaults, no calls)", "correct: Paris", lambda: search_cost("Paris", [], None, {"correct": 1.0})),
         ("search_cost (defaults, no calls)", "wrong: Lyon", lambda: search_cost("Lyon", [], None, {"correct": 0.0})),
         ("search_cost (defaults, no calls)", "abstain: I don't know", lambda: search_cost("I don't know", [], None, {"correct": 0.0})),

@@ -52,6 +52,7 @@ SEARCH_R1 = {"think": 1, "search": -1, "answer": 1}
 def test_tag_format_misordered_or_malformed_tags_fail(hack: str) -> None:
     r = tag_format(hack, tags=SEARCH_R1, partial=False)
     assert r.value == 0.0 and r.reason, r.components
+    assert tag_format(hack, tags=SEARCH_R1).value == pytest.approx(3 / 4)  # partial credit: one check of four fails
 
 
 def test_tag_format_optional_tag_absent_or_repeated_passes() -> None:

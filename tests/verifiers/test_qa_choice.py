@@ -108,6 +108,8 @@ def test_choice_hedge_scores_zero_whatever_the_gold(hedge: str) -> None:
         ("The answer is a bit subtle: option (C) fits.", "C"),
         ("Answer: **(D)**", "D"),
         ("Options A and C are wrong. The answer is (B).", "B"),
+        ("The answer is I think B.", "B"),
+        ("The answer is clearly (B), not (A).", "B"),
     ],
 )
 def test_choice_quoted_options_are_not_a_hedge(honest: str, gold: str) -> None:

@@ -21,7 +21,8 @@ _NEXT = re.compile(_JOIN + _ONE, re.IGNORECASE)  # on the same line
 _WORD_AFTER = re.compile(r"[ \t]*[^\W_]")
 # Where an answer is stated: "answer is", "Answer:", "the correct option is", "choice", "I choose".
 _CUE = re.compile(
-    r"\b(?:(?:answer|option|choice)\b(?:\s*(?:is|would be|:|=))?|answers(?:\s*(?:are|:))?|(?:choose|pick|select)\b)(?:\s*:)?",
+    r"\b(?:(?:answer|option|choice)\b(?:\s*(?:is|would be|:|=))?|answers(?:\s*(?:are|:))?|(?:choose|pick|select)\b)(?:\s*:)?"
+    r"(?:\s+(?:clearly|probably|likely|definitely|I\s+think|I\s+believe)\b)?",
     re.IGNORECASE,
 )
 _LETTER_LINE = re.compile(r"\s*(?:answer(?:\s*[:=])?\s*)?" + _ONE + r"(?:" + _JOIN + _ONE + r")*(?:\s*[.!])?\s*", re.IGNORECASE)
@@ -32,15 +33,19 @@ _BARE = re.compile(r"\s*(?:\*+\s*)?\(?([A-J])\)?[.:)]?(?:\s*\*+)?(?:\s*$|\s*[.:\
 def letter_list(text: str, pos: int = 0) -> list[str]:
     """The option letters stated at ``text[pos:]`` as one answer: "A or B", "A, B, C and D", "(B)".
 
-    A lower-case first letter followed by a word is an article ("the answer is a bit..."), not a choice; a
-    later letter followed by a word opens a new clause ("B, and C is wrong") and is not part of the answer.
+    A bare lower-case first letter (or "I") followed by a word is an article or a pronoun ("the answer is a
+    bit...", "the answer is I think B"), not a choice; a later letter followed by a word opens a new clause
+    ("B, and C is wrong") and is not part of the answer.
 
     >>> letter_list("A or B."), letter_list("(B) because it is"), letter_list("B, and C is wrong"), letter_list("a bit")
     (['A', 'B'], ['B'], ['B'], [])
     """
     m = _FIRST.match(text, pos)
-    if m is None or (m.group(1).islower() and _WORD_AFTER.match(text, m.end())):
+    if m is None:
         return []
+    bare = m.group(0).strip() == m.group(1)
+    if bare and m.group(1) in "abcdefghijI" and _WORD_AFTER.match(text, m.end()):
+        return []  # an article or the pronoun: "the answer is a bit...", "the answer is I think B"
     found = [m.group(1).upper()]
     end = m.end()
     while (m := _NEXT.match(text, end)) is not None and not _WORD_AFTER.match(text, m.end()):
