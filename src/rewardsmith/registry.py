@@ -14,6 +14,7 @@ import logging
 import math
 import pkgutil
 import typing
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -153,8 +154,6 @@ class RewardDef:
                 k: (ann, ... if default is inspect.Parameter.empty else default)
                 for k, (ann, default) in self.param_fields.items()
             }
-            import warnings
-
             with warnings.catch_warnings():  # a param named "schema" shadows BaseModel.schema: harmless here
                 warnings.filterwarnings("ignore", message="Field name .* shadows an attribute", category=UserWarning)
                 self._params_model = pydantic.create_model(  # type: ignore[call-overload]

@@ -17,7 +17,7 @@ import pydantic
 import yaml
 
 from rewardsmith.compose.schedules import Schedule
-from rewardsmith.registry import BoundReward, ParamError, RegistryError, get_reward
+from rewardsmith.registry import BoundReward, ParamError, RegistryError, get_reward, loc_text
 
 if TYPE_CHECKING:
     from rewardsmith.engine.runner import Engine
@@ -182,10 +182,7 @@ def _yaml_line_index(text: str) -> dict[tuple[Any, ...], int]:
 
 
 def _where(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    text = text or "<root>"
+    text = loc_text(loc) if loc else "<root>"
     for cut in range(len(loc), -1, -1):
         if loc[:cut] in lines:
             return f"{text} (line {lines[loc[:cut]]})"
