@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from rewardsmith.engine.runner import Engine
@@ -115,3 +119,25 @@ def test_choice_hedge_scores_zero_whatever_the_gold(hedge: str) -> None:
 def test_choice_quoted_options_are_not_a_hedge(honest: str, gold: str) -> None:
     """Options quoted or discussed while reasoning do not count as choices: the stated answer scores 1."""
     assert choice(honest, gold, OPTIONS).value == 1.0, honest
+
+
+def test_choice_reads_real_model_answers(shared_data: Path) -> None:
+    """Real MMLU-Pro responses from JudgeBench (GPT-4o and Claude pairs) end with their answer letter written
+    five times ("FFFFF"); with that line cut off, choice must read the same letter from the reasoning's own
+    statement. Measured: 430 of 447 (the reader before the hedge rule: 414); the rest state no letter at
+    all or name two answers ("the correct answers are (H) and (J)")."""
+    five = re.compile(r"([A-J])\1{4}\s*$")
+    agree = total = 0
+    for name in ("gpt-4o-2024-05-13.jsonl", "claude-3-5-sonnet-20240620.jsonl"):
+        for line in (shared_data / "judgebench" / name).read_text().splitlines():
+            row = json.loads(line)
+            if not row["source"].startswith("mmlu-pro"):
+                continue
+            for side in ("A", "B"):
+                text = row[f"response_{side}"].strip()
+                m = five.search(text)
+                if m:
+                    total += 1
+                    agree += choice(text[: m.start()], m.group(1), {}).value == 1.0
+    assert total == 447
+    assert agree / total >= 0.95, (agree, total)

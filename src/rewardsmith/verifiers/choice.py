@@ -16,17 +16,19 @@ _LETTERS = "ABCDEFGHIJ"
 # neighbouring quantifiers can take the same characters, so a failed match backtracks in linear time.
 _ONE = r"(?:option[ \t]+|choice[ \t]+)?(?:[*_$]+[ \t]*)?[(\[]?([A-Ja-j])[)\]]?[*_$]*(?!\w)"
 _JOIN = r"[ \t]*(?:(?:,|/|&|\+|;|\band/or\b|\bor\b|\band\b|\bnor\b)[ \t]*)?"
-_FIRST = re.compile(r"\s*" + _ONE, re.IGNORECASE)
+_FIRST = re.compile(r"\s*(?:[-\u2022][ \t]+)?" + _ONE, re.IGNORECASE)  # "- (E)" as a bullet
 _NEXT = re.compile(_JOIN + _ONE, re.IGNORECASE)  # on the same line
 _WORD_AFTER = re.compile(r"[ \t]*[^\W_]")
 # Where an answer is stated: "answer is", "Answer:", "the correct option is", "choice", "I choose".
 _CUE = re.compile(
-    r"\b(?:(?:answer|option|choice)\b(?:\s*(?:is|would be|:|=))?|answers(?:\s*(?:are|:))?|(?:choose|pick|select)\b)(?:\s*:)?"
+    r"\b(?:(?:answer|option|choice)\b(?:\s*(?:is|would be|seems to be|appears to be|:|=))?|answers(?:\s*(?:are|:))?"
+    r"|(?:choose|pick|select|go with)\b)(?:\s*:)?"
     r"(?:\s+(?:clearly|probably|likely|definitely|I\s+think|I\s+believe)\b)?",
     re.IGNORECASE,
 )
 _LETTER_LINE = re.compile(r"\s*(?:answer(?:\s*[:=])?\s*)?" + _ONE + r"(?:" + _JOIN + _ONE + r")*(?:\s*[.!])?\s*", re.IGNORECASE)
 _PAREN = re.compile(r"\(([A-J])\)")
+_SHORT = 200  # a line of letters only is short; longer lines are not tried against _LETTER_LINE
 _BARE = re.compile(r"\s*(?:\*+\s*)?\(?([A-J])\)?[.:)]?(?:\s*\*+)?(?:\s*$|\s*[.:\-]\s)")
 
 
@@ -80,8 +82,9 @@ def _option_text(text: str, options: list[str]) -> list[str]:
 def chosen_letters(text: str, options: list[str]) -> list[str]:
     """Every distinct option letter the final answer of ``text`` chooses (one for an answer, several for a
     hedge, none when nothing is chosen), read from the first place that states an answer: the boxed answers
-    (all of them), the last "answer is ..." statement, a last line made of letters only, the only letter in
-    parentheses, a line starting with the only letter ("B. Because..."), an option's text.
+    (all of them), a last line made of letters only, the last "answer is ..." statement, then (one letter
+    each) the last letter in parentheses, a last or first line starting with a letter ("B. Because..."),
+    an option's text.
 
     Options quoted in the reasoning ("A. Paris", "(B) London") are not choices: a hedge is several letters
     in the one place the answer is stated ("A or B", "Answer: A, B, C, D", ``\\boxed{A}\\boxed{B}``).
@@ -96,25 +99,26 @@ def chosen_letters(text: str, options: list[str]) -> list[str]:
         boxed: list[str] = []
         for content, _, _ in boxes:
             inner = re.sub(r"\\text(?:bf)?\{([^{}]*)\}", r"\1", content).strip()
-            if _LETTER_LINE.fullmatch(inner):
+            if len(inner) <= _SHORT and _LETTER_LINE.fullmatch(inner):
                 boxed += letter_list(inner)
         if boxed:
             return list(dict.fromkeys(boxed))
         text = re.sub(r"\\text\{([^{}]*)\}", r"\1", boxes[-1][0]).strip()
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if lines and len(lines[-1]) <= _SHORT and _LETTER_LINE.fullmatch(lines[-1]):
+        return list(dict.fromkeys(letter_list(re.sub(r"(?i)^\s*answer\s*[:=]?", "", lines[-1]))))
     stated: list[str] = []
     for m in _CUE.finditer(text):
         stated = letter_list(text, m.end()) or stated
     if stated:
         return list(dict.fromkeys(stated))
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    if lines and _LETTER_LINE.fullmatch(lines[-1]):
-        return list(dict.fromkeys(letter_list(re.sub(r"(?i)^\s*answer\s*[:=]?", "", lines[-1]))))
-    paren = set(_PAREN.findall(text))
-    if len(paren) == 1:
-        return list(paren)
-    bare = {m.group(1) for m in (_BARE.match(line) for line in lines) if m}
-    if len(bare) == 1:
-        return list(bare)
+    paren = _PAREN.findall(text)
+    if paren:
+        return [paren[-1]]
+    for line in (lines[-1], lines[0]) if lines else ():
+        m = _BARE.match(line)
+        if m:
+            return [m.group(1)]
     if options:
         last = _option_text(lines[-1], options) if lines else []
         hits = last if len(last) == 1 else _option_text(text, options)
