@@ -33,6 +33,7 @@ def probes() -> list[tuple[str, str, Callable[[], Any]]]:
     from rewardsmith.verifiers.choice import choice
     from rewardsmith.verifiers.format import tag_format
     from rewardsmith.verifiers.grounding import iou
+    from rewardsmith.verifiers.qa import qa_contains
     from rewardsmith.verifiers.similarity import rouge
     from rewardsmith.verifiers.style import language_consistency, reasoning_phrases
 
@@ -79,6 +80,11 @@ def probes() -> list[tuple[str, str, Callable[[], Any]]]:
         ("rouge (rougeL)", "identical English", lambda: rouge("the cat sat", "the cat sat")),
         ("language_consistency", "Telugu prompt, Telugu reply", lambda: language_consistency("మీ పేరు ఏమిటి?", "నా పేరు రాము.")),
         ("language_consistency", "Telugu prompt, English reply", lambda: language_consistency("మీ పేరు ఏమిటి?", "My name is Ramu.")),
+        # not in issue 17's list, shown for the record (not changed): sprays these rewards still pay
+        ("qa_contains (gold Berlin), unchanged", "Paris London Berlin Rome Madrid",
+         lambda: qa_contains("Paris London Berlin Rome Madrid", ["Berlin"])),
+        ("reasoning_phrases (target 3), unchanged", "let me wait verify therefore",
+         lambda: reasoning_phrases("let me wait verify therefore")),
     ]
     return out
 
