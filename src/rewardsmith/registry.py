@@ -14,6 +14,7 @@ import logging
 import math
 import pkgutil
 import typing
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -82,12 +83,42 @@ class RegistryError(KeyError):
         return str(self.args[0])
 
 
-class ParamError(ValueError):
-    """Params that do not fit a reward; ``problems`` is a list of (param, message)."""
+Loc = tuple[Any, ...]
 
-    def __init__(self, reward: str, problems: list[tuple[str, str]]) -> None:
+
+def loc_text(loc: Loc) -> str:
+    """``("weights", "exce")`` -> ``weights.exce``; ``("milestones", 0, "patern")`` -> ``milestones[0].patern``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "?"
+
+
+class ParamError(ValueError):
+    """Params that do not fit a reward; ``problems`` is a list of (where, message), ``where`` the path to the
+    bad value as a tuple (param name, then keys / indexes into it)."""
+
+    def __init__(self, reward: str, problems: list[tuple[Loc, str]]) -> None:
         self.reward, self.problems = reward, problems
-        super().__init__("; ".join(f"param '{p}': {m}" for p, m in problems))
+        super().__init__("; ".join(f"param '{loc_text(p)}': {m}" for p, m in problems))
+
+
+def param_problems(exc: pydantic.ValidationError, accepted: Any = None) -> list[tuple[Loc, str]]:
+    """(where, message) for each error of a params validation: unknown keys (of the params or of a nested
+    dict) named as such, a bad key of a dict with fixed keys reported at that key."""
+    problems: list[tuple[Loc, str]] = []
+    for e in exc.errors():
+        loc = tuple(e["loc"])
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key" if len(loc) > 1 else "unknown param"
+            if len(loc) == 1 and accepted is not None:
+                msg += f" (accepted: {', '.join(sorted(accepted)) or 'none'})"
+        elif loc and loc[-1] == "[key]":
+            loc = loc[:-1]
+            msg = f"unknown key {loc[-1]!r}: {msg}"
+        problems.append((loc or ("?",), msg))
+    return problems
 
 
 @dataclass
@@ -115,18 +146,23 @@ class RewardDef:
         return "components" in self.data_args
 
     def params_model(self) -> type[pydantic.BaseModel]:
+        """The params as a pydantic model built from the signature: strict (``true`` is not a number, "3" is
+        not an int), unknown params rejected, and whatever the annotations say beyond the type (``Annotated``
+        constraints such as ``PositiveInt``, ``Literal`` keys, ``TypedDict`` shapes) checked at load time."""
         if self._params_model is None:
             fields = {
                 k: (ann, ... if default is inspect.Parameter.empty else default)
                 for k, (ann, default) in self.param_fields.items()
             }
-            self._params_model = pydantic.create_model(  # type: ignore[call-overload]
-                f"{self.name.replace(':', '_').replace('.', '_')}_params",
-                __config__=pydantic.ConfigDict(
-                    extra="allow" if self.takes_kwargs else "forbid", arbitrary_types_allowed=True
-                ),
-                **fields,
-            )
+            with warnings.catch_warnings():  # a param named "schema" shadows BaseModel.schema: harmless here
+                warnings.filterwarnings("ignore", message="Field name .* shadows an attribute", category=UserWarning)
+                self._params_model = pydantic.create_model(  # type: ignore[call-overload]
+                    f"{self.name.replace(':', '_').replace('.', '_')}_params",
+                    __config__=pydantic.ConfigDict(
+                        extra="allow" if self.takes_kwargs else "forbid", arbitrary_types_allowed=True, strict=True
+                    ),
+                    **fields,
+                )
         return self._params_model
 
     def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -135,25 +171,20 @@ class RewardDef:
 
         plain: dict[str, Any] = {}
         schedules: dict[str, Schedule] = {}
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[Loc, str]] = []
         for key, value in params.items():
             if is_schedule(value):
                 try:
                     schedules[key] = Schedule.model_validate(value)
                     plain[key] = schedules[key].value_at(0)
                 except pydantic.ValidationError as exc:
-                    problems.extend((key, e["msg"]) for e in exc.errors())
+                    problems.extend(((key, *e["loc"]), e["msg"]) for e in exc.errors())
             else:
                 plain[key] = value
         try:
             model = self.params_model().model_validate(plain)
         except pydantic.ValidationError as exc:
-            for e in exc.errors():
-                loc = ".".join(str(x) for x in e["loc"]) or "?"
-                msg = "unknown param" if e["type"] == "extra_forbidden" else e["msg"]
-                if e["type"] == "extra_forbidden":
-                    msg += f" (accepted: {', '.join(sorted(self.param_fields)) or 'none'})"
-                problems.append((loc, msg))
+            problems += param_problems(exc, self.param_fields)
         if problems:
             raise ParamError(self.name, problems)
         out = dict(model.__dict__)
@@ -419,7 +450,7 @@ def make_definition(
 
     def hints(fn: Any) -> dict[str, Any]:
         try:
-            return typing.get_type_hints(fn)
+            return typing.get_type_hints(fn, include_extras=True)  # keep Annotated constraints
         except Exception:
             return {}
 

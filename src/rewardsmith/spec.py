@@ -17,7 +17,7 @@ import pydantic
 import yaml
 
 from rewardsmith.compose.schedules import Schedule
-from rewardsmith.registry import BoundReward, ParamError, RegistryError, get_reward
+from rewardsmith.registry import BoundReward, ParamError, RegistryError, get_reward, loc_text
 
 if TYPE_CHECKING:
     from rewardsmith.engine.runner import Engine
@@ -47,7 +47,7 @@ class TransformSpec(pydantic.BaseModel):
 class GateSpec(pydantic.BaseModel):
     """This component counts only when ``component`` lies in [min, max]; otherwise it is ``else``."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True, strict=True)
     component: str
     min: float | None = None
     max: float | None = None
@@ -60,7 +60,9 @@ class GateSpec(pydantic.BaseModel):
 
 
 class ComponentSpec(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
+    """One reward of the spec. Strict: ``weight: true`` or ``weight: "1"`` is an error, not 1.0."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     name: str = pydantic.Field(min_length=1)
     reward: str = pydantic.Field(min_length=1)
     weight: Union[float, Schedule] = 1.0
@@ -74,7 +76,7 @@ class ComponentSpec(pydantic.BaseModel):
 class NormalizeSpec(pydantic.BaseModel):
     """Group / batch normalisation of the final reward (see ``rewardsmith.compose.normalize``)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     kind: Literal["grpo", "drgrpo", "rloo", "batch", "per_component"]
     eps: float = 1e-6
     ddof: Literal[0, 1] = 1
@@ -180,10 +182,7 @@ def _yaml_line_index(text: str) -> dict[tuple[Any, ...], int]:
 
 
 def _where(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    text = text or "<root>"
+    text = loc_text(loc) if loc else "<root>"
     for cut in range(len(loc), -1, -1):
         if loc[:cut] in lines:
             return f"{text} (line {lines[loc[:cut]]})"
@@ -260,8 +259,8 @@ def _resolve(spec: RewardSpec, lines: dict[tuple[Any, ...], int], origin: str) -
         try:
             spec._bound.append(definition.bind(comp.params))
         except ParamError as exc:
-            for key, msg in exc.problems:
-                problems.append((_where(at + ("params", key), lines), f"{msg} (reward {definition.name})"))
+            for loc, msg in exc.problems:
+                problems.append((_where(at + ("params", *loc), lines), f"{msg} (reward {definition.name})"))
         if comp.gate is not None and comp.gate.component not in names:
             problems.append((_where(at + ("gate", "component"), lines), f"no component named {comp.gate.component!r}"))
         for j, t in enumerate(comp.transforms):

@@ -306,11 +306,30 @@ class Sample:
 
 
 def _check_text(value: Any, label: str, key: str) -> None:
+    """A prompt / completion is a string or a list of chat messages whose ``role`` is a string and whose
+    ``content`` is a string, null, or a list of parts (strings, or objects such as ``{"type": "text"}``);
+    anything else is a bad row naming the field, never a text read as "" that scores 0."""
     if isinstance(value, str):
         return
-    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
-        return
-    raise RowError(label, key, f"must be a string or a list of chat messages, got {type(value).__name__}")
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        raise RowError(label, key, f"must be a string or a list of chat messages, got {type(value).__name__}")
+    for i, message in enumerate(value):
+        role = message.get("role")
+        if role is not None and not isinstance(role, str):
+            raise RowError(label, f"{key}[{i}].role", f"must be a string, got {type(role).__name__}")
+        content = message.get("content")
+        if content is None or isinstance(content, str):
+            continue
+        if not isinstance(content, list):
+            raise RowError(label, f"{key}[{i}].content", f"must be a string, a list of parts or null, got {type(content).__name__}")
+        for j, part in enumerate(content):
+            if isinstance(part, str):
+                continue
+            if not isinstance(part, dict):
+                raise RowError(label, f"{key}[{i}].content[{j}]", f"must be a string or an object, got {type(part).__name__}")
+            text = part.get("text")
+            if part.get("type", "text") == "text" and not isinstance(text, str):
+                raise RowError(label, f"{key}[{i}].content[{j}].text", f"must be a string, got {type(text).__name__}")
 
 
 @dataclass(slots=True)

@@ -109,10 +109,10 @@ def test_ref_logprob_remote_equals_local(tiny: dict[str, str]) -> None:
         assert req["_path"] == "/v1/completions" and req["echo"] is True and req["logprobs"] >= 1
         assert req["prompt"] == [p + "\n" + c + "\nAnswer: " + r for p, c, r in zip(prompts, comps, refs)]
         for text, scripted, ref, loc, rem in zip(req["prompt"], sent, refs, local, remote):
-            # by hand from the numbers the server sent: the tokens that start inside the reference
+            # by hand from the numbers the server sent: the tokens that reach into the reference
             start, pos, want = len(text) - len(ref), 0, 0.0
             for piece, value in scripted:
-                if pos >= start:
+                if pos + len(piece) > start:
                     want += value
                 pos += len(piece)
             assert rem.status.value == "ok" and rem.value == pytest.approx(want, abs=1e-9)
@@ -150,8 +150,10 @@ def bpe_lm(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_remote_logprobs_with_tokenizer_score_the_local_tokens(bpe_lm: str) -> None:
-    """Joined text: a server token straddles the answer-prefix / reference boundary, and the result says so.
-    With ``tokenizer``: token ids are sent, and the remote log-prob equals the local one token for token."""
+    """A byte-level BPE tokenizer reads "Answer: " + "sky blue" as "Answer:", " sky", " blue": the server
+    token " sky" straddles the answer-prefix / reference boundary. Local, joined-text remote and token-id
+    remote all score it as a target token, so the three agree; and the value is the direct log-softmax sum
+    over the tokens of the whole text that reach into the reference."""
     from rewardsmith.models.likelihood import ref_logprob
 
     tok, lm = _load(bpe_lm, transformers.AutoModelForCausalLM)
@@ -171,16 +173,25 @@ def test_remote_logprobs_with_tokenizer_score_the_local_tokens(bpe_lm: str) -> N
     sent_text: list[list[tuple[str, float]]] = []
     with ScriptedOpenAI(_echo_handler(tok, lm, sent_text)) as srv:
         joined = ref_logprob(prompts, comps, refs, model=srv.base_url)[0]
-    assert joined.status.value == "ok" and "runs from the text before the target" in (joined.reason or "")
-    assert joined.components["tokens"] != local.components["tokens"]  # " sky" went to the body
+    text = prompts[0] + "\n" + comps[0] + "\nAnswer: " + refs[0]
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    start = len(text) - len(refs[0])
+    reach = [j for j, (_, end) in enumerate(enc["offset_mapping"]) if end > start]
+    assert tok.convert_ids_to_tokens([enc["input_ids"][j] for j in reach]) == ["\u0120sky", "\u0120blue"]
+    with torch.no_grad():
+        logp = torch.log_softmax(lm(torch.tensor([enc["input_ids"]])).logits[0].float(), -1)
+    direct = sum(float(logp[j - 1, enc["input_ids"][j]]) for j in reach)
+    assert local.status.value == "ok" and local.value == pytest.approx(direct, abs=1e-4)
+    assert local.components["tokens"] == 2
+    assert joined.status.value == "ok" and joined.reason is None
+    assert joined.components["tokens"] == 2 and joined.value == pytest.approx(direct, abs=1e-4)
     with ScriptedOpenAI(ids_handler) as srv:
         remote = ref_logprob(prompts, comps, refs, model=srv.base_url, tokenizer=bpe_lm)[0]
         (req,) = srv.requests
     assert req["echo"] is True and req["prompt"] == sent_ids
-    target = tok("sky blue", add_special_tokens=False)["input_ids"]
-    assert sent_ids[0][-len(target):] == target
+    assert sent_ids[0][-2:] == [enc["input_ids"][j] for j in reach]
     assert remote.status.value == "ok" and remote.reason is None
-    assert remote.components["tokens"] == local.components["tokens"] == len(target)
+    assert remote.components["tokens"] == local.components["tokens"] == 2
     assert remote.value == pytest.approx(local.value, abs=1e-4)
 
 
@@ -193,3 +204,32 @@ def test_remote_logprobs_wrong_choice_count_is_an_error_for_every_request() -> N
     with ScriptedOpenAI(lambda req: one) as srv:
         got = OpenAILogProbs(srv.base_url).score([LPRequest("a", "", "b"), LPRequest("c", "", "d")])
     assert [r.error is not None and "returned 1 choices for 2 prompts" in r.error for r in got] == [True, True]
+
+
+def test_remote_reward_model_says_which_input_format_it_sent(bpe_lm: str) -> None:
+    """A server cannot apply the chat template: without ``tokenizer`` the plain join is sent and ``info`` says
+    so; with the served model's tokenizer (SmolLM2's, which has a template) the templated text is sent, as the
+    local path would; ``chat_template: require`` without a tokenizer is an error, never a silent plain join."""
+    from rewardsmith.models.chat import ChatTemplateError
+    from rewardsmith.models.reward_model import reward_model
+
+    tok = transformers.AutoTokenizer.from_pretrained(bpe_lm, local_files_only=True)
+    assert tok.chat_template
+    seen: list[list[str]] = []
+
+    def classify(request: dict[str, Any]) -> list[list[float]]:
+        seen.append(list(request["input"]))
+        return [[0.25]] * len(request["input"])
+
+    prompts, comps = ["hi"], ["hello there"]
+    with ScriptedOpenAI(classify) as srv:
+        url = f"http://127.0.0.1:{srv.port}"
+        plain = reward_model(prompts, comps, [None], model=url, scale="prob")[0]
+        templated = reward_model(prompts, comps, [None], model=url, scale="prob", tokenizer=bpe_lm)[0]
+        with pytest.raises(ChatTemplateError, match="params.tokenizer"):
+            reward_model(prompts, comps, [None], model=url, scale="prob", chat_template="require")
+    assert seen[0] == ["hi\nhello there"] and "chat template was not applied" in plain.info["input"]
+    chat = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]
+    assert seen[1] == [tok.apply_chat_template(chat, tokenize=False)] and templated.info["input"].startswith("chat template")
+    assert plain.value == templated.value == 0.25
+    assert len(seen) == 2  # nothing was sent for the required template

@@ -29,6 +29,17 @@ def smollm2() -> str:
     return str(path)
 
 
+def _direct(model: object, tok: object, text: str, target: str) -> tuple[float, list[float]]:
+    """Log-softmax over the whole text tokenised at once; the tokens whose span reaches into the trailing
+    ``target`` are its tokens: (their summed log-prob, each one's)."""
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)  # type: ignore[operator]
+    ids, start = enc["input_ids"], len(text) - len(target)
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([ids])).logits[0].float(), dim=-1)  # type: ignore[operator]
+    each = [float(logp[j - 1, ids[j]]) for j, (_, end) in enumerate(enc["offset_mapping"]) if end > start]
+    return sum(each), each
+
+
 def test_ref_logprob_smollm2_equals_direct_log_softmax(smollm2: str) -> None:
     from rewardsmith.models.likelihood import ref_logprob
     from rewardsmith.models.loading import load_model
@@ -40,17 +51,42 @@ def test_ref_logprob_smollm2_equals_direct_log_softmax(smollm2: str) -> None:
     recomputed = ref_logprob(prompts, comps, refs, model=smollm2, device="cpu", prefix_reuse=False)
 
     loaded = load_model(smollm2, "causal_lm", "cpu")  # the same weights, from this process's cache
-    tok, model = loaded.tokenizer, loaded.model
     for p, c, r, res, again in zip(prompts, comps, refs, got, recomputed):
-        prefix = tok(p + "\n", add_special_tokens=False)["input_ids"]
-        body = tok(c + "\nAnswer: ", add_special_tokens=False)["input_ids"]
-        target = tok(r, add_special_tokens=False)["input_ids"]
-        ids = prefix + body + target
-        with torch.no_grad():
-            logp = torch.log_softmax(model(torch.tensor([ids])).logits[0].float(), dim=-1)
-        start = len(prefix) + len(body)
-        want = sum(float(logp[start - 1 + j, t]) for j, t in enumerate(target))
-        assert res.status.value == "ok" and res.components["tokens"] == len(target)
+        want, each = _direct(loaded.model, loaded.tokenizer, p + "\n" + c + "\nAnswer: " + r, r)
+        assert res.status.value == "ok" and res.components["tokens"] == len(each)
         assert res.value == pytest.approx(want, abs=1e-3)
         assert again.value == pytest.approx(want, abs=1e-3)  # the shared-prefix KV path and the full recompute agree
     assert got[1].value > got[0].value  # "7 * 6 = 42" makes the reference likelier than a sum left unfinished
+
+
+def test_ref_logprob_scores_the_reference_as_running_text(smollm2: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The default answer prefix ends in a space. Tokenised apart, "Answer: " ends in a lone space token and
+    "Paris" is scored after it, a sequence the model almost never sees; joined, the reference is " Paris"
+    after "Answer:". The prob (VeriFree) and mean_prob (RLPR, info_gain's default) forms follow."""
+    import math
+
+    from rewardsmith.models.likelihood import ref_logprob
+    from rewardsmith.models.loading import load_model
+
+    q, cot, ref = "What is the capital of France?", "France's capital city is well known.", "Paris"
+    loaded = load_model(smollm2, "causal_lm", "cpu")
+    tok, model = loaded.tokenizer, loaded.model
+    natural, each = _direct(model, tok, q + "\n" + cot + "\nAnswer: " + ref, ref)
+    assert tok.convert_ids_to_tokens(tok(" Paris", add_special_tokens=False)["input_ids"]) == ["\u0120Paris"]
+    # the old piecewise reading, computed directly: body ids then "Paris" ids, no shared token
+    prefix = tok(q + "\n", add_special_tokens=False)["input_ids"]
+    body = tok(cot + "\nAnswer: ", add_special_tokens=False)["input_ids"]
+    target = tok(ref, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([prefix + body + target])).logits[0].float(), dim=-1)
+    start = len(prefix) + len(body)
+    piecewise = sum(float(logp[start - 1 + j, t]) for j, t in enumerate(target))
+
+    forms = {f: ref_logprob([q], [cot], [ref], model=smollm2, device="cpu", form=f)[0] for f in ("logprob", "prob", "mean_prob")}
+    assert forms["logprob"].value == pytest.approx(natural, abs=1e-3)
+    assert forms["prob"].value == pytest.approx(math.exp(natural), rel=1e-3)
+    assert forms["mean_prob"].value == pytest.approx(sum(math.exp(v) for v in each) / len(each), rel=1e-3)
+    assert natural > piecewise + 2.0, (natural, piecewise)  # the lone-space reading was far less likely
+    with capsys.disabled():  # the figure the issue asks to report
+        print(f"\nSmolLM2 log p(Paris): joined {natural:.2f}, piecewise {piecewise:.2f}")
+

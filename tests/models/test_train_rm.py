@@ -48,11 +48,17 @@ def test_train_rm_lifts_heldout_accuracy(shared_data: Path, tmp_path: Path, caps
     # clearly above chance: a fair coin would reach this many wins with probability under 0.1%
     assert acc > 0.5 and coin_tail(math.floor(acc * n), n) < 1e-3, acc
 
-    # the saved folder loads with reward_model, and its scores are the transformers model's own logits
+    # the saved folder loads with reward_model, which reads the training max_length from the folder (no
+    # max_length passed), and its scores are the transformers model's own logits at that truncation
     _, heldout = train_heldout_split(list(read_pairs(data, LIMIT)), HELDOUT, SEED)
+    assert len(heldout) == n
+    scored = reward_model([p.prompt for p in heldout] * 2, [p.chosen for p in heldout] + [p.rejected for p in heldout],
+                          [None] * (2 * n), model=str(out), device="cpu")
+    assert all(r.status.value == "ok" for r in scored)
+    wins = [1.0 if c.value > r.value else 0.5 if c.value == r.value else 0.0 for c, r in zip(scored[:n], scored[n:])]
+    assert sum(wins) / n == acc  # the recorded held-out accuracy, reproduced exactly
     pairs = heldout[:24]
-    chosen = reward_model([p.prompt for p in pairs], [p.chosen for p in pairs], [None] * len(pairs), model=str(out),
-                          device="cpu", max_length=MAX_LENGTH)
+    chosen = scored[:24]
     tok = transformers.AutoTokenizer.from_pretrained(out, local_files_only=True)
     tok.truncation_side = "left"  # the trainer keeps the end of long dialogues (the replies being compared)
     model = transformers.AutoModelForSequenceClassification.from_pretrained(out, local_files_only=True).eval()

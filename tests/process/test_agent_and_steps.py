@@ -46,6 +46,41 @@ def test_search_cost_abstention() -> None:
     assert r.value == pytest.approx(0.3 - 0.15) and r.components["abstained"] == 1.0
 
 
+def test_search_cost_defaults_rank_correct_over_abstain_over_wrong() -> None:
+    """MASH with defaults: an abstention must pay more than a wrong answer and less than a right one, or
+    there is no reason to abstain (before: both 0.0)."""
+    from rewardsmith.process.agent import search_cost
+
+    correct = search_cost("Paris", [], None, {"correct": 1.0}).value
+    wrong = search_cost("Lyon", [], None, {"correct": 0.0}).value
+    for says in ("I don't know", "I don\u2019t know.", "I can't answer", "I cannot answer that question.",
+                 "Sorry, I do not know.", "<think>no idea</think><answer>I don\u2019t know</answer>",
+                 "Searched twice, found nothing useful.\nI don't know."):
+        r = search_cost(says, [], None, {"correct": 0.0})
+        assert r.components["abstained"] == 1.0, says
+        assert correct > r.value > wrong, (says, r.value)
+    # searches are charged to an abstention too: searching and then giving up never beats giving up at once
+    from rewardsmith.types import ToolCall
+
+    assert search_cost("I don't know", [ToolCall("search", {})] * 2, None, {"correct": 0.0}).value == pytest.approx(0.5 - 0.2)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I don't know for sure, but Paris",
+        "I don\u2019t know the exact year, but it is Paris.",
+        "I can't answer with certainty; the capital is Paris.",
+        "At first I did not know. Paris",
+    ],
+)
+def test_search_cost_an_answer_after_a_doubt_is_not_an_abstention(answer: str) -> None:
+    from rewardsmith.process.agent import search_cost
+
+    r = search_cost(answer, [], None, {"correct": 1.0})
+    assert r.components["abstained"] == 0.0 and r.value == 1.0
+
+
 def test_split_modes_spans() -> None:
     text = "Step 1: a\nb\nStep 2: c"
     spans = split_steps(text, "step_marker")

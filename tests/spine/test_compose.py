@@ -144,3 +144,26 @@ def test_lsc_with_reference_completion_and_per_component() -> None:
     # each component normalised in the group to -1/+1 (ddof 0), then 1*a + 2*b
     assert [r.value for r in res] == pytest.approx([-3.0, 3.0], rel=1e-5)
     spec.close()
+
+
+def test_per_component_reports_zero_variance_groups() -> None:
+    """GDPO: a component with no spread in a group contributes 0 there and is named; a group where no
+    component spreads (all advantages 0) is a zero-variance group, flagged and counted like GRPO's."""
+    from rewardsmith.engine.runner import Engine
+
+    spec = {
+        "components": [{"name": "len", "reward": "t_len"}, {"name": "m", "reward": "regex_match", "params": {"pattern": "a"}}],
+        "normalize": {"kind": "per_component", "ddof": 0},
+    }
+    rows = [
+        {"prompt": "p", "completion": "a", "group": "spread"},
+        {"prompt": "p", "completion": "abc", "group": "spread"},
+        {"prompt": "q", "completion": "ab", "group": "flat"},
+        {"prompt": "q", "completion": "ab", "group": "flat"},
+    ]
+    with Engine(spec, cache=False, workers=1) as engine:
+        res = engine.score(rows)
+        assert engine.zero_variance_groups == 1
+    assert [r.value for r in res] == pytest.approx([-1.0, 1.0, 0.0, 0.0], rel=1e-5)  # len: -1 / +1; m: 1, 1 (flat)
+    assert [r.info.get("zero_variance_components") for r in res] == [["m"], ["m"], ["len", "m"], ["len", "m"]]
+    assert [r.info.get("zero_variance_group", False) for r in res] == [False, False, True, True]

@@ -54,10 +54,11 @@ def test_sample_chat_and_tool_calls() -> None:
 def test_binding_and_params() -> None:
     d = get_reward("t_len")
     assert d.data_args == {"completion"} and set(d.param_fields) == {"scale"}
-    assert d.bind({"scale": "2"}).params == {"scale": 2.0}
-    with pytest.raises(ParamError) as e:
-        d.bind({"scale": "big"})
-    assert "scale" in str(e.value)
+    assert d.bind({"scale": 2}).params == {"scale": 2.0}
+    for wrong in ("big", "2", True):  # strict: a string or a bool is not a number
+        with pytest.raises(ParamError) as e:
+            d.bind({"scale": wrong})
+        assert "scale" in str(e.value)
     with pytest.raises(ParamError) as e:
         d.bind({"scael": 2})
     assert "unknown param" in str(e.value) and "scale" in str(e.value)

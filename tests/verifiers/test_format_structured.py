@@ -36,6 +36,31 @@ def test_tag_format_counts_and_order() -> None:
     assert tag_format("<think>a<think>b</think>", partial=False).value == 0.0
 
 
+SEARCH_R1 = {"think": 1, "search": -1, "answer": 1}
+
+
+@pytest.mark.parametrize(
+    "hack",
+    [
+        "<answer>4</answer><think>x</think>",  # optional search absent: the order is still checked
+        "<think>x</think><answer>4</answer><search>q</search>",  # a search after the answer
+        "</think>x<think><answer>4</answer>",  # closed before it opens: counts balance, the tag is not well formed
+        "<think>x</think></answer>4<answer>",
+        "<think>x<think></think></think><answer>4</answer>",
+    ],
+)
+def test_tag_format_misordered_or_malformed_tags_fail(hack: str) -> None:
+    r = tag_format(hack, tags=SEARCH_R1, partial=False)
+    assert r.value == 0.0 and r.reason, r.components
+    assert tag_format(hack, tags=SEARCH_R1).value == pytest.approx(3 / 4)  # partial credit: one check of four fails
+
+
+def test_tag_format_optional_tag_absent_or_repeated_passes() -> None:
+    assert tag_format("<think>x</think><answer>4</answer>", tags=SEARCH_R1, partial=False).value == 1.0
+    text = "<think>x</think><search>a</search><search>b</search><answer>4</answer>"
+    assert tag_format(text, tags=SEARCH_R1, partial=False).value == 1.0
+
+
 def test_regex_match_modes() -> None:
     assert regex_match("Answer: 42", r"Answer: \d+") == 1.0
     assert regex_match("So. Answer: 42", r"Answer: \d+", mode="match") == 0.0

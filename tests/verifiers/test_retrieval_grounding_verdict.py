@@ -74,6 +74,42 @@ def test_iou_reward_modes() -> None:
         assert engine.score([{"prompt": "q", "completion": "[1,1,2,2]", "reference": "none"}])[0].status is Status.ABSTAIN
 
 
+def test_iou_box_spray_earns_nothing() -> None:
+    """1,200 grid boxes against one reference box: each unmatched prediction counts 0, so the spray earns
+    about 1/1200 of its best box, far below one honest guess."""
+    gold = [[100, 100, 110, 110]]
+    grid = [[x, y, x + 10, y + 10] for x in range(0, 300, 10) for y in range(0, 400, 10)]
+    assert len(grid) == 1200 and gold[0] in grid  # the spray even contains the exact box
+    spray = iou(json.dumps(grid), gold)
+    assert spray.value == pytest.approx(1.0 / 1200) and spray.reason
+    honest = iou("[102, 102, 112, 112]", gold)
+    assert honest.value == pytest.approx(64 / 136)  # 8 x 8 overlap, 100 + 100 - 64 union
+    assert spray.value < honest.value / 100
+    for mode in ("f1", "precision"):
+        assert iou(json.dumps(grid), gold, mode=mode).value == pytest.approx(
+            {"f1": 2 * (1 / 1200) / (1 + 1 / 1200), "precision": 1 / 1200}[mode])
+    two = iou("[[100, 100, 110, 110], [100, 100, 110, 110]]", gold)  # the same box twice is matched once
+    assert two.value == pytest.approx(0.5)
+
+
+def test_iou_matching_is_one_to_one_and_optimal() -> None:
+    """Hungarian matching finds the best one-to-one assignment where greedy (highest IoU first) does not:
+    greedy pairs pred 0 with gold 1 (IoU 7/13) and leaves pred 1 with nothing it overlaps."""
+    from itertools import permutations
+
+    from rewardsmith.verifiers.grounding import match_boxes
+
+    pred = [(5, 0, 15, 10), (14, 0, 24, 10)]
+    gold = [(2, 0, 12, 10), (8, 0, 18, 10)]
+    assert box_iou(pred[0], gold[1]) == pytest.approx(7 / 13) and box_iou(pred[1], gold[0]) == 0.0
+    pairs = match_boxes(pred, gold)
+    best = max(sum(box_iou(pred[i], gold[j]) for i, j in enumerate(perm)) for perm in permutations(range(2)))
+    assert best == pytest.approx(7 / 13 + 4 / 16)  # pred 0 - gold 0 (7/13, a tie with gold 1), pred 1 - gold 1 (4/16)
+    assert sum(p[2] for p in pairs) == pytest.approx(best)  # brute force over every one-to-one assignment
+    assert sorted((i, j) for i, j, _ in pairs) == [(0, 0), (1, 1)]
+    assert iou(json.dumps(pred), [list(g) for g in gold]).value == pytest.approx(best / 2)
+
+
 @pytest.mark.parametrize(
     "text, verdict",
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +53,64 @@ def test_rouge_hand_computed() -> None:
     assert rouge("the cat sat", ref, rouge_type="rouge2") == pytest.approx(4 / 7)
     assert rouge("cats sitting", "cat sits", rouge_type="rouge1") == pytest.approx(1.0)  # Porter stemmer
     assert rouge("cats sitting", "cat sits", rouge_type="rouge1", stemmer=False) == 0.0
+
+
+def test_rouge_scores_every_script() -> None:
+    """rouge-score keeps only [a-z0-9]: identical Chinese or Russian strings had no tokens and scored 0."""
+    assert rouge("今天天气很好", "今天天气很好") == 1.0
+    assert rouge("Сегодня хорошая погода", "Сегодня хорошая погода") == 1.0
+    # by hand: 今 天 天 气 很 好 vs 今 天 下 雨: unigram overlap 今, 天 -> P = 2/6, R = 2/4, F = 0.4
+    assert rouge("今天天气很好", "今天下雨", rouge_type="rouge1") == pytest.approx(0.4)
+    assert rouge("хорошая погода", "Сегодня хорошая погода", rouge_type="rouge1", measure="recall") == pytest.approx(2 / 3)
+    assert rouge("今天天气很好", "Сегодня хорошая погода") == 0.0
+
+
+def test_rouge_tokenizer_equals_rouge_scores_own_on_english(shared_data: Path) -> None:
+    """On real English dialogue text (hh-rlhf, letters and digits all ASCII), the tokenizer is rouge-score's
+    own, stemmed or not."""
+    import gzip
+    import json
+
+    from nltk.stem import porter
+    from rouge_score import tokenize
+
+    from rewardsmith.verifiers.similarity import UnicodeRougeTokenizer
+
+    with gzip.open(shared_data / "hh-rlhf" / "harmless-base-test.jsonl.gz", "rt") as f:
+        texts = [json.loads(line)["chosen"] for line, _ in zip(f, range(300))]
+    texts = [t for t in texts if all(c.isascii() for c in t if c.isalnum())]
+    assert len(texts) > 250
+    for stem in (True, False):
+        ours, theirs = UnicodeRougeTokenizer(stem), porter.PorterStemmer() if stem else None
+        assert [ours.tokenize(t) for t in texts] == [tokenize.tokenize(t, theirs) for t in texts]
+
+
+def test_repetition_penalizes_a_looped_chinese_phrase() -> None:
+    from rewardsmith.compose.length import repetition
+
+    looped = "我们来计算一下" * 200  # no spaces: one "word" before, so no penalty at all
+    # 1,400 characters, 1,398 trigrams, 7 distinct: -(1 - 7/1398)
+    assert repetition(looped) == pytest.approx(-(1 - 7 / 1398))
+    assert repetition("小明有三个苹果，他吃了一个，还剩两个。") == 0.0
+
+
+def test_reasoning_phrases_reads_typographic_apostrophes() -> None:
+    straight = reasoning_phrases("Let's check it. Wait, therefore 4.")
+    curly = reasoning_phrases("Let\u2019s check it. Wait, therefore 4.")
+    assert curly.value == straight.value == 1.0 and curly.info == straight.info
+    assert "let's" in curly.info["phrases"]
+    assert reasoning_phrases("Let\u2019s go", phrases=["let\u2019s"], target=1).value == 1.0
+
+
+def test_language_consistency_any_script() -> None:
+    """Telugu (and any script Unicode names) is a language: before, the prompt had 'no letters' and abstained."""
+    te = "మీ పేరు ఏమిటి?"
+    assert language_consistency(te, "నా పేరు రాము.").value == 1.0
+    assert language_consistency(te, "My name is Ramu.").value == 0.0
+    mixed = language_consistency(te, "నా name")  # 1 Telugu letter (the vowel sign is a mark, not a letter), 4 Latin
+    assert mixed.value == pytest.approx(1 / 5) and mixed.info["language"] == "Telugu"
+    assert language_consistency("ভাত খাও", "ভাত").info["language"] == "Bengali"
+    assert language_consistency("Γεια σου", "Hello", language="Greek").value == 0.0
 
 
 def test_chrf_bounds_and_best_reference() -> None:

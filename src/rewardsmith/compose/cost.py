@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rewardsmith.types import Step, ToolCall
+from rewardsmith.params import NonNegativeFloat, NonNegativeInt, PositiveInt
 from rewardsmith.registry import reward
+from rewardsmith.types import Step, ToolCall
 
 
 def count_calls(tool_calls: list[ToolCall], steps: list[Step] | None, tools: list[str] | None = None) -> int:
@@ -18,8 +19,8 @@ def count_calls(tool_calls: list[ToolCall], steps: list[Step] | None, tools: lis
 
 @reward("tool_call_cost", source="MASH, 'Pay-Per-Search Models are Abstention Models' (2025)", executor="inline")
 def tool_call_cost(
-    tool_calls: list[ToolCall], steps: list[Step] | None, price: float = 0.1, tools: list[str] | None = None,
-    free_calls: int = 0, max_cost: float | None = None,
+    tool_calls: list[ToolCall], steps: list[Step] | None, price: NonNegativeFloat = 0.1, tools: list[str] | None = None,
+    free_calls: NonNegativeInt = 0, max_cost: NonNegativeFloat | None = None,
 ) -> float:
     """Charge ``price`` per tool / search call beyond ``free_calls`` (MASH: reward accuracy, pay per search,
     so the policy learns to abstain from searching when it knows). Returns a cost <= 0, capped at -max_cost.
@@ -35,7 +36,9 @@ def tool_call_cost(
 
 
 @reward("model_cost", source="Router-R1 (Zhang et al., 2025), cost reward", executor="inline")
-def model_cost(metadata: dict[str, Any], prices: dict[str, float], alpha: float = 1.0, per_tokens: int = 1000) -> float:
+def model_cost(
+    metadata: dict[str, Any], prices: dict[str, NonNegativeFloat], alpha: float = 1.0, per_tokens: PositiveInt = 1000
+) -> float:
     """Router-R1 cost term: ``-alpha * sum(price[model] * tokens / per_tokens)`` over ``metadata.model_calls``
     (``[{"model": name, "tokens": n}]``). An unknown model is an error, not a free call.
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from functools import lru_cache
 from typing import Any, Literal
 
+from rewardsmith.params import NonNegativeInt, PositiveInt
 from rewardsmith.registry import reward
+from rewardsmith.textunits import spaced_units
 from rewardsmith.types import Abstain
 
 Unit = Literal["chars", "words", "tokens"]
-_WORD = re.compile(r"\S+")
 
 
 @lru_cache(maxsize=4)
@@ -22,21 +22,22 @@ def _tokenizer(path: str) -> Any:
 
 
 def measure(text: str, unit: Unit = "tokens", tokenizer: str | None = None) -> int:
-    """Length of ``text`` in chars, whitespace words, or tokens of a local Hugging Face tokenizer.
+    """Length of ``text`` in chars, whitespace words (a character of Chinese, Japanese or Thai counts as one
+    word: those scripts put no spaces between words), or tokens of a local Hugging Face tokenizer.
 
-    >>> measure("a bb ccc", "words"), measure("a bb ccc", "chars")
-    (3, 8)
+    >>> measure("a bb ccc", "words"), measure("a bb ccc", "chars"), measure("我们来计算", "words")
+    (3, 8, 5)
     """
     if unit == "chars":
         return len(text)
     if unit == "words" or tokenizer is None:
-        return len(_WORD.findall(text))
+        return len(spaced_units(text))
     return len(_tokenizer(tokenizer)(text, add_special_tokens=False)["input_ids"])
 
 
 @reward("overlong_penalty", source="DAPO (Yu et al., 2025), soft overlong punishment", executor="inline")
 def overlong_penalty(
-    completion: str, max_length: int = 4096, cache: int = 1024, unit: Unit = "tokens", tokenizer: str | None = None
+    completion: str, max_length: PositiveInt = 4096, cache: NonNegativeInt = 1024, unit: Unit = "tokens", tokenizer: str | None = None
 ) -> float:
     """DAPO soft overlong punishment: 0 up to ``max_length - cache``, then a linear ramp to -1 at ``max_length``,
     and -1 beyond (Yu et al., "DAPO: An Open-Source LLM Reinforcement Learning System at Scale", 2025).
@@ -62,7 +63,7 @@ def cosine_length(
     components: dict[str, Any],
     correct_component: str = "correct",
     threshold: float = 1.0,
-    max_length: int = 4096,
+    max_length: PositiveInt = 4096,
     correct_short: float = 2.0,
     correct_long: float = 1.0,
     wrong_short: float = -10.0,
@@ -93,16 +94,21 @@ def cosine_length(
 
 
 @reward("repetition", source="Yeo et al., 2025 (n-gram repetition penalty); also 'The Climb Carves Wisdom Deeper Than the Summit'", executor="inline")
-def repetition(completion: str, n: int = 3, max_penalty: float = -1.0, unit: Literal["words", "chars"] = "words") -> float:
+def repetition(
+    completion: str, n: PositiveInt = 3, max_penalty: float = -1.0, unit: Literal["words", "chars"] = "words"
+) -> float:
     """N-gram repetition penalty: ``max_penalty * (1 - distinct n-grams / total n-grams)``; 0 for text with
-    fewer than n units (Yeo et al., "Demystifying Long Chain-of-Thought Reasoning in LLMs", 2025).
+    fewer than n units (Yeo et al., "Demystifying Long Chain-of-Thought Reasoning in LLMs", 2025). Words are
+    split at spaces, and text in scripts without spaces (Chinese, Japanese, Thai) counts one unit per character.
 
     >>> repetition("a b c a b c a b c", n=3)
     -0.5714285714285714
     >>> repetition("the cat sat on the mat", n=3)
     0.0
+    >>> round(repetition("我们来计算一下" * 200), 3)
+    -0.995
     """
-    units = _WORD.findall(completion.lower()) if unit == "words" else list(completion)
+    units = spaced_units(completion.lower()) if unit == "words" else list(completion)
     total = len(units) - n + 1
     if total <= 0:
         return 0.0

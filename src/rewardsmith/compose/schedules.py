@@ -7,7 +7,7 @@ length budget. The step comes from the caller (the TRL adapter reads ``trainer_s
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 
@@ -27,14 +27,15 @@ class Schedule(pydantic.BaseModel):
     0.5
     """
 
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
 
     schedule: Literal["constant", "linear", "cosine", "step"]
     start: float
     end: float | None = None
     steps: int | None = pydantic.Field(default=None, gt=0)
     warmup: int = pydantic.Field(default=0, ge=0)
-    milestones: dict[int, float] = pydantic.Field(default_factory=dict)
+    # keys lax: TOML tables and JSON objects have string keys ("10" = 0.5)
+    milestones: dict[Annotated[int, pydantic.Strict(False)], float] = pydantic.Field(default_factory=dict)
 
     @pydantic.model_validator(mode="after")
     def _complete(self) -> Schedule:

@@ -39,19 +39,19 @@ RefKind = Union[float, str]
 
 
 class _Clip(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     min: float | None = None
     max: float | None = None
 
 
 class _Affine(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     scale: float = 1.0
     shift: float = 0.0
 
 
 class _Ref(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
     ref: RefKind = "group_mean"
     scale: float = 1.0
 

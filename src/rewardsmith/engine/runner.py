@@ -464,6 +464,7 @@ class Engine:
             rows = [{} for _ in range(n_all)]
         all_ok = not any(statuses)
 
+        flat_by_component: dict[str, set[str]] = {}  # GDPO: the groups where each component has no spread
         if norm is not None and norm.kind == "per_component":
             combined: list[float | None] = [0.0] * n_all
             for c in comps:
@@ -471,7 +472,7 @@ class Engine:
                 if w == 0.0:
                     continue
                 masked = [values[c.name][k] if statuses[k] is None else None for k in range(n_all)]
-                adv, flat = group_normalize(masked, groups, "grpo", norm.eps, norm.ddof)
+                adv, flat_by_component[c.name] = group_normalize(masked, groups, "grpo", norm.eps, norm.ddof)
                 combined = [None if a is None or s is not None else (t or 0.0) + w * a for a, s, t in zip(adv, statuses, combined)]
             combined = [None if statuses[k] is not None else combined[k] for k in range(n_all)]
         elif combiner is weighted_sum and not self.spec.combine_params:
@@ -497,8 +498,11 @@ class Engine:
             # reference completions take no part in the statistics
             real = combined[:n_real] + [None] * (n_all - n_real)
             if norm.kind == "per_component":
+                # a group is zero-variance when no weighted component spreads in it: its advantages are all 0
+                flat_groups = set.intersection(*flat_by_component.values()) if flat_by_component else set()
                 if norm.then_batch:
-                    real, flat_groups = group_normalize(real, groups, "batch", norm.eps, norm.ddof)
+                    real, flat_batch = group_normalize(real, groups, "batch", norm.eps, norm.ddof)
+                    flat_groups |= flat_batch
             else:
                 real, flat_groups = group_normalize(real, groups, norm.kind, norm.eps, norm.ddof)
             combined = real
@@ -539,6 +543,9 @@ class Engine:
                 info["raw_reward"] = raw[k]
                 if groups[k] in flat_groups or "<batch>" in flat_groups:
                     info["zero_variance_group"] = True
+                flat_here = [name for name, flat in flat_by_component.items() if groups[k] in flat]
+                if flat_here:
+                    info["zero_variance_components"] = flat_here
             results.append(RewardResult(OK, value, comp_out, "; ".join(reasons) or None, step_values, info))
         return results
 

@@ -28,19 +28,22 @@ What a policy tries first, and why it earns nothing:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from rewardsmith.execution.bandit_scan import finding_delta, scan, weight
 from rewardsmith.execution.code_canonical import opaque_constructs
 from rewardsmith.execution.code_similarity import ast_match, token_bleu
 from rewardsmith.execution.code_structure import preservation
 from rewardsmith.execution.fences import extract_code
+from rewardsmith.params import AfterValidator, NonNegativeFloat, UnitFloat, some_weight
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 
 DEFAULT_WEIGHTS = {"semantic": 0.5, "syntactic": 0.3, "functional": 0.2}
 #: A repair longer than this (or 10x the original, if more) is not scanned: ok 0.0, the policy's choice.
 MAX_REPAIR_CHARS = 100_000
+#: ``weights``: only the three component names (a typo is a spec error, never a silent 0).
+SecurityWeights = Annotated[dict[Literal["semantic", "syntactic", "functional"], NonNegativeFloat], AfterValidator(some_weight)]
 
 
 def semantic_score(before: list[Any], after: list[Any]) -> float:
@@ -65,10 +68,10 @@ def semantic_score(before: list[Any], after: list[Any]) -> float:
 def code_security(
     completion: str,
     reference: Any,
-    weights: dict[str, float] | None = None,
+    weights: SecurityWeights | None = None,
     fence_language: str = "python",
     test_backend: Literal["auto", "bwrap", "unsafe-subprocess"] = "auto",
-    keep_structure: float = 0.5,
+    keep_structure: UnitFloat = 0.5,
 ) -> RewardResult:
     """Semantic (bandit findings removed vs added) + syntactic (similarity to the reference repair) + tests,
     paid only when findings were removed by a repair that keeps the program (SecureCode, Islam et al. 2024).

@@ -33,6 +33,7 @@ from rewardsmith.execution.fences import extract_code
 from rewardsmith.execution.output_match import outputs_match
 from rewardsmith.execution.test_driver import TestPlan, TestsError, assert_request, plan_tests, read_verdict
 from rewardsmith.execution.verpo import verpo_rewards
+from rewardsmith.params import PositiveFloat, PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.sandbox import Limits, Request, RunResult, get_sandbox
 from rewardsmith.types import RewardResult
@@ -181,10 +182,10 @@ def code_tests(
     verpo_alpha: float = 0.5,
     verpo_eps: float = 0.1,
     fence_language: str = "python",
-    wall_s: float = 10.0,
-    cpu_s: float = 10.0,
-    memory_mb: int = 1024,
-    test_timeout_s: float = 5.0,
+    wall_s: PositiveFloat = 10.0,
+    cpu_s: PositiveFloat = 10.0,
+    memory_mb: PositiveInt = 1024,
+    test_timeout_s: PositiveFloat = 5.0,
     float_tol: float = 1e-6,
     backend: BackendName = "auto",
 ) -> list[RewardResult]:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from rewardsmith.execution.fences import extract_code
 from rewardsmith.execution.sql_compare import gold_is_ordered, results_match
 from rewardsmith.execution.sql_db import DatabaseRefError, database_root, engine_of, resolve_database
 from rewardsmith.execution.sql_partial import ngram_similarity, schema_linking, syntax_ok
+from rewardsmith.params import AfterValidator, NonNegativeFloat, NonNegativeInt, PositiveFloat, some_weight
 from rewardsmith.registry import reward
 from rewardsmith.sandbox.limits import Limits
 from rewardsmith.sandbox.oneshot import python_command, run_oneshot
@@ -34,6 +35,8 @@ RUNNER = Path(os.path.realpath(__file__)).with_name("sql_runner.py")
 DEFAULT_WEIGHTS = {"exec": 0.7, "syntax": 0.1, "schema": 0.1, "ngram": 0.1}
 #: Largest serialised result of one query (the runner stops and reports ``limit: "bytes"`` past it).
 MAX_RESULT_BYTES = 24 << 20
+#: ``weights`` of mode partial: only the four component names (a typo is a spec error, never a silent 0).
+SqlWeights = Annotated[dict[Literal["exec", "syntax", "schema", "ngram"], NonNegativeFloat], AfterValidator(some_weight)]
 
 
 def predicted_sql(completion: str) -> str:
@@ -123,11 +126,11 @@ def sql_exec(
     completion: str,
     reference: Any,
     mode: Literal["exec", "partial"] = "exec",
-    weights: dict[str, float] | None = None,
+    weights: SqlWeights | None = None,
     engine: Literal["auto", "sqlite", "duckdb"] = "auto",
     db_root: str | None = None,
-    timeout_s: float = 5.0,
-    digits: int = 6,
+    timeout_s: PositiveFloat = 5.0,
+    digits: NonNegativeInt = 6,
     column_order: Literal["strict", "any"] = "strict",
     backend: Literal["auto", "bwrap", "unsafe-subprocess"] = "auto",
 ) -> RewardResult:

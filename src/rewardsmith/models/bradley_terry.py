@@ -3,7 +3,8 @@
 The pairwise loss of InstructGPT (Ouyang et al. 2022), with the optional margin of Llama 2 (Touvron et al.
 2023). Dropout is off while training by default (as in TRL's ``RewardConfig.disable_dropout``): the two
 scores of a pair are then computed by the same function, so their difference is not dropout noise. The result is saved as a plain ``AutoModelForSequenceClassification`` folder (one label) that
-``reward_model`` loads, with ``rewardsmith_rm.json`` recording data, settings and held-out accuracy.
+``reward_model`` loads, with ``rewardsmith_rm.json`` recording data, settings and held-out accuracy;
+``reward_model`` reads the training ``max_length`` from it, so its scores reproduce the recorded accuracy.
 """
 
 from __future__ import annotations
@@ -18,6 +19,25 @@ from typing import Any, Callable
 
 from rewardsmith.models.chat import format_for_model
 from rewardsmith.models.preferences import PreferencePair
+
+
+#: Written next to the saved model: data, settings and held-out accuracy of the run.
+SETTINGS_FILE = "rewardsmith_rm.json"
+
+
+def trained_max_length(model: str) -> int | None:
+    """The ``max_length`` a ``train-rm`` model was trained (and evaluated) with, from its settings file; None
+    for any other model, so ``reward_model`` scores it with the same truncation its accuracy was measured at.
+
+    >>> trained_max_length("/no/such/model") is None
+    True
+    """
+    path = Path(model) / SETTINGS_FILE
+    try:
+        value = json.loads(path.read_text())["config"]["max_length"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, int) and value > 0 else None
 
 
 @dataclass
@@ -173,5 +193,5 @@ def train_bradley_terry(
     if heldout:
         accuracy = evaluate_pairs(str(out), heldout, device=device, max_length=cfg.max_length)
     report = TrainReport(len(train), len(heldout or []), step, loss_value, accuracy, seconds, asdict(cfg))
-    (out / "rewardsmith_rm.json").write_text(json.dumps(asdict(report), indent=2))
+    (out / SETTINGS_FILE).write_text(json.dumps(asdict(report), indent=2))
     return report

@@ -10,6 +10,7 @@ from typing import Literal
 
 from rewardsmith.models.likelihood import prompt_prefix
 from rewardsmith.models.logprobs import LPRequest, Overlong, check_same_vocab, logprob_service
+from rewardsmith.params import PositiveInt
 from rewardsmith.process.steps import SplitMode, split_steps, step_of_offset
 from rewardsmith.registry import reward
 from rewardsmith.types import RewardResult
@@ -64,9 +65,9 @@ def implicit_prm(
     aggregate: StepAggregate = "sum",
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 16,
+    batch_size: PositiveInt = 16,
     prefix_reuse: bool = True,
-    max_length: int | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
 ) -> list[RewardResult]:
     """Token rewards ``beta * (log pi(y_t) - log pi_ref(y_t))`` summed within each step (implicit PRM / PRIME).

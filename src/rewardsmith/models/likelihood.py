@@ -12,6 +12,7 @@ import math
 from typing import Any, Callable, Literal
 
 from rewardsmith.models.logprobs import LPRequest, LPResult, LogProbBackend, Overlong, check_same_vocab, logprob_service
+from rewardsmith.params import PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.types import RewardResult, Step
 
@@ -99,9 +100,9 @@ def ref_logprob(
     cut_answer_at: str | None = None,
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 16,
+    batch_size: PositiveInt = 16,
     prefix_reuse: bool = True,
-    max_length: int | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
     tokenizer: str | None = None,
@@ -150,9 +151,9 @@ def self_aligned(
     clip: float | None = 1.0,
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 16,
+    batch_size: PositiveInt = 16,
     prefix_reuse: bool = True,
-    max_length: int | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
     tokenizer: str | None = None,
@@ -198,9 +199,9 @@ def followup_likelihood(
     followup_prefix: str = "\nUser: ",
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 16,
+    batch_size: PositiveInt = 16,
     prefix_reuse: bool = True,
-    max_length: int | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
     tokenizer: str | None = None,
@@ -240,9 +241,9 @@ def self_certainty(
     model: str,
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 16,
+    batch_size: PositiveInt = 16,
     prefix_reuse: bool = True,
-    max_length: int | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
 ) -> list[RewardResult]:
     """Self-certainty: KL(uniform || p) of the next-token distribution, averaged over the response tokens
@@ -276,9 +277,9 @@ def density_ratio(
     form: Literal["sum", "mean"] = "sum",
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 16,
+    batch_size: PositiveInt = 16,
     prefix_reuse: bool = True,
-    max_length: int | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
 ) -> list[RewardResult]:
     """Contrastive density ratio ``log p_strong(y|x) - log p_weak(y|x)`` (Dr.SoW / CDR); ``form: mean`` divides
@@ -317,9 +318,9 @@ def info_gain(
     split: str = "double_newline",
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 16,
+    batch_size: PositiveInt = 16,
     prefix_reuse: bool = True,
-    max_length: int | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
     remote_model: str | None = None,
     tokenizer: str | None = None,

@@ -5,10 +5,12 @@ the log-probability of every body and target token. Requests that share a prefix
 one GRPO group share the prompt) run the prefix once; its KV cache is repeated across the batch of
 continuations (``prefix_reuse``), so a group of 8 pays for the prompt once instead of 8 times.
 
-Tokenisation is piecewise (prefix, body and target each tokenised alone, no special tokens; a start
-token is put in front of an empty prefix), which is what makes the prefix shareable. The remote backend
-sends the joined text to an OpenAI-compatible ``/completions`` endpoint with ``echo`` and ``logprobs``
-(vLLM; its own prefix cache does the reuse) and keeps the tokens whose offsets fall in body / target.
+The prefix is tokenised alone (no special tokens; a start token in front of an empty prefix), which is
+what makes it shareable; body and target are tokenised as one text and split where the target starts, a
+token that reaches into the target counting as a target token (so " Paris" is scored after "Answer:",
+never "Paris" after a lone space token). The remote backend sends the joined text to an OpenAI-compatible
+``/completions`` endpoint with ``echo`` and ``logprobs`` (vLLM; its own prefix cache does the reuse) and
+splits the server's tokens by the same rule, or sends the token ids made here (``tokenizer``).
 """
 
 from __future__ import annotations
@@ -89,20 +91,39 @@ class _Prepared:
     reason: str | None = None
 
 
+def split_body_target(tokenizer: Any, body: str, target: str) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """Token ids of ``body + target`` tokenised as one text (no special tokens), split where the target
+    starts: every token that reaches into the target is a target token, so the target is scored with the
+    tokens a model reads in running text (" Paris" after "Answer:"), never after a lone space token that
+    tokenising the pieces apart would leave at the end of the body. Also the target tokens' character
+    offsets, relative to the target. A tokenizer without offsets (a slow one) tokenises the pieces apart."""
+    if not target:
+        return (list(tokenizer(body, add_special_tokens=False)["input_ids"]) if body else []), [], []
+    try:
+        enc = tokenizer(body + target, add_special_tokens=False, return_offsets_mapping=True)
+    except (NotImplementedError, ValueError, TypeError):
+        enc = None
+    if enc is None or "offset_mapping" not in enc:
+        alone = tokenizer(target, add_special_tokens=False, return_offsets_mapping=False)
+        ids = list(alone["input_ids"])
+        return (list(tokenizer(body, add_special_tokens=False)["input_ids"]) if body else []), ids, []
+    ids, spans = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+    cut = len(body)
+    first = next((k for k, (_, end) in enumerate(spans) if end > cut), len(ids))
+    offsets = [(max(0, a - cut), end - cut) for a, end in spans[first:]]
+    return ids[:first], ids[first:], offsets  # type: ignore[return-value]
+
+
 def prepare_request(tokenizer: Any, r: LPRequest, max_length: int | None, overlong: Overlong) -> _Prepared:
-    """Piecewise token ids of a request (prefix, body, target alone, no special tokens; a start token in front
-    of an empty prefix), the prefix cut from the left to fit ``max_length`` (or OverlongError)."""
+    """Token ids of a request: the prefix alone (no special tokens; a start token in front of an empty
+    prefix), so requests that share it share its KV cache; body and target as one text, split by
+    ``split_body_target``. The prefix is cut from the left to fit ``max_length`` (or OverlongError)."""
 
     def encode(text: str) -> list[int]:
         return list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
 
     prefix = encode(r.prefix) or [start_token(tokenizer)]
-    body = encode(r.body)
-    if r.target:
-        enc = tokenizer(r.target, add_special_tokens=False, return_offsets_mapping=True)
-        target, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
-    else:
-        target, offsets = [], []
+    body, target, offsets = split_body_target(tokenizer, r.body, r.target)
     rest = len(body) + len(target)
     reason = None
     if max_length is not None and len(prefix) + rest > max_length:
@@ -273,10 +294,10 @@ class OpenAILogProbs:
     """Prompt log-probs from an OpenAI-compatible ``/completions`` server (``echo: true``, ``logprobs``).
 
     With the served model's ``tokenizer`` the request is tokenised here exactly as the local backend does it
-    (prefix, body and target apart) and sent as token ids (vLLM accepts them), so both backends score the
-    same target tokens. Without one, the joined text is sent and the tokens whose ``text_offset`` falls inside
-    body / target are kept; a server token that starts in the body and runs into the target is then counted
-    with the body, and the result says so in its ``reason``.
+    and sent as token ids (vLLM accepts them), so both backends score the same target tokens. Without one,
+    the joined text is sent and the server's tokens are split by ``text_offset`` with the local rule (a token
+    that reaches into the target is a target token); the two agree wherever the server tokenises the
+    prompt's end as the local tokenizer does alone (it ends in a newline).
     KL-to-uniform needs the whole distribution, which such servers do not return: ``certainty`` is an error.
     """
 
@@ -361,32 +382,33 @@ def _by_position(p: _Prepared, lp: dict[str, Any]) -> LPResult:
 
 
 def _from_echo(r: LPRequest, lp: dict[str, Any]) -> LPResult:
-    """Split an echoed prompt's token log-probs into body and target by character offset.
+    """Split an echoed prompt's token log-probs into body and target by character offset: a token that
+    reaches into the target is a target token (as ``split_body_target`` splits locally).
 
     >>> lp = {"text_offset": [0, 2, 7], "token_logprobs": [None, -1.0, -0.5], "tokens": ["Q:", " blue", " sky"]}
     >>> res = _from_echo(LPRequest("Q:", " blu", "e sky"), lp)
-    >>> res.body_logprobs, res.target_logprobs, res.reason is not None
-    ([-1.0], [-0.5], True)
+    >>> res.body_logprobs, res.target_logprobs, res.target_offsets
+    ([], [-1.0, -0.5], [(0, 1), (1, 5)])
     """
     offsets = lp.get("text_offset") or []
     values = lp.get("token_logprobs") or []
     tokens = lp.get("tokens") or []
     a, b, end = len(r.prefix), len(r.prefix) + len(r.body), len(r.prefix) + len(r.body) + len(r.target)
     res = LPResult()
-    for off, value, tok in zip(offsets, values, tokens):
-        if off < b < off + len(tok) and b < end and res.reason is None:
-            res.reason = (f"server token {tok!r} runs from the text before the target into it: counted with the text"
-                          " before (give params.tokenizer to score the target's own tokens)")
+    n = min(len(offsets), len(values), len(tokens))
+    for k in range(n):
+        off, value = offsets[k], values[k]
+        stop = offsets[k + 1] if k + 1 < n else off + len(tokens[k])
         if off < a or off >= end:
             continue
         if value is None:
             res.error = "server gave no log-prob for a scored token (the first token of the text?)"
             return res
-        if off < b:
+        if stop <= b:
             res.body_logprobs.append(float(value))
         else:
             res.target_logprobs.append(float(value))
-            res.target_offsets.append((off - b, off - b + len(tok)))
+            res.target_offsets.append((max(0, off - b), min(stop, end) - b))
     return res
 
 

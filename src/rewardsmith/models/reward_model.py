@@ -15,10 +15,12 @@ from typing import Any, Literal
 
 from rewardsmith.images import media_parts
 from rewardsmith.models.batching import length_buckets, token_budget
-from rewardsmith.models.chat import TemplatePolicy, format_for_model, plain_join
+from rewardsmith.models.bradley_terry import trained_max_length
+from rewardsmith.models.chat import ChatTemplateError, TemplatePolicy, format_for_model, plain_join
 from rewardsmith.models.loading import LoadedModel, is_remote, load_model, load_tokenizer
 from rewardsmith.models.rm_prefix import prefix_reuse_safe, score_shared_groups
 from rewardsmith.models.vision_rm import conversation, is_vision_model, load_vlm_rm, score_conversations
+from rewardsmith.params import NonNegativeInt, PositiveFloat, PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.types import Message, RewardResult, content_text
 
@@ -237,6 +239,22 @@ def score_chats_remote(settings: RMSettings, convs: list[list[Message]], workers
         return list(pool.map(lambda c: one(client, c), convs))
 
 
+def input_format(tokenizer: Any, policy: TemplatePolicy) -> str:
+    """What the reward model was shown, for ``info["input"]``: the chat template or a plain join, and why
+    (no tokenizer: a server given no ``params.tokenizer``).
+
+    >>> input_format(None, "auto")
+    "plain join: no params.tokenizer, so the served model's chat template was not applied"
+    """
+    if tokenizer is None:
+        return "plain join: no params.tokenizer, so the served model's chat template was not applied"
+    if policy == "plain":
+        return "plain join (chat_template: plain)"
+    if not getattr(tokenizer, "chat_template", None):
+        return f"plain join: tokenizer {getattr(tokenizer, 'name_or_path', '?')!r} has no chat template"
+    return f"chat template of {getattr(tokenizer, 'name_or_path', '?')!r}"
+
+
 def score_samples(
     settings: RMSettings,
     prompts: list[str],
@@ -285,24 +303,35 @@ def text_only(messages: list[Message] | None) -> list[Message] | None:
 def _score_text(
     settings: RMSettings, prompts: list[str], completions: list[str], prompt_messages_list: list[list[Message] | None]
 ) -> list[RewardResult]:
+    """Text rows: each result's ``info["input"]`` says whether the chat template was applied (``input_format``)."""
     if is_remote(settings.model):
         tok = load_tokenizer(settings.tokenizer) if settings.tokenizer else None
+        if tok is None and settings.chat_template == "require":
+            raise ChatTemplateError(
+                "a remote reward model cannot apply the served model's chat template without params.tokenizer "
+                "(chat_template: require): give tokenizer (the served model's tokenizer folder), or chat_template: plain"
+            )
         texts = rm_texts(tok, prompts, completions, prompt_messages_list, settings.chat_template)
-        return score_texts_remote(settings, texts)
+        return _noting(score_texts_remote(settings, texts), input_format(tok, settings.chat_template))
     loaded = load_rm(settings)
     texts = rm_texts(loaded.tokenizer, prompts, completions, prompt_messages_list, settings.chat_template)
-    return score_texts_local(
+    results = score_texts_local(
         loaded,
         texts,
         batch_size=settings.batch_size,
         max_tokens=settings.max_tokens,
-        max_length=settings.max_length,
+        max_length=settings.max_length or trained_max_length(settings.model),
         overlong=settings.overlong,
         label_index=settings.label_index,
         groups=list(prompts),
         prefix_reuse=settings.prefix_reuse,
         scale=settings.scale,
     )
+    return _noting(results, input_format(loaded.tokenizer, settings.chat_template))
+
+
+def _noting(results: list[RewardResult], shown: str) -> list[RewardResult]:
+    return [RewardResult(r.status, r.value, r.components, r.reason, r.step_values, {**r.info, "input": shown}) for r in results]
 
 
 @reward(
@@ -320,15 +349,15 @@ def reward_model(
     completion_messages_list: list[list[Message] | None] | None = None,
     device: str = "auto",
     dtype: str = "auto",
-    batch_size: int = 32,
-    max_tokens: int | None = None,
-    max_length: int | None = None,
+    batch_size: PositiveInt = 32,
+    max_tokens: PositiveInt | None = None,
+    max_length: PositiveInt | None = None,
     overlong: Overlong = "truncate",
     chat_template: TemplatePolicy = "auto",
-    label_index: int = 0,
+    label_index: NonNegativeInt = 0,
     remote_model: str | None = None,
     tokenizer: str | None = None,
-    timeout: float = 120.0,
+    timeout: PositiveFloat = 120.0,
     prefix_reuse: bool = True,
     scale: Scale = "logit",
     remote_input: RemoteInput = "text",
@@ -340,6 +369,10 @@ def reward_model(
     (``scale: logit``) or its probability (``scale: prob``: sigmoid for one label, softmax over several),
     the same number from either backend: a server's one-label sigmoid is inverted back to the logit.
     Completions of one prompt share its tokens: a causal RM runs them once per prompt (``prefix_reuse``).
+    A model saved by ``rewardsmith train-rm`` is read with the ``max_length`` it was trained with unless
+    ``max_length`` is given. ``info["input"]`` says whether the chat template was applied: a server needs
+    ``tokenizer`` (the served model's tokenizer folder) for it, and ``chat_template: require`` without one is
+    an error.
     Runs per batch on a thread: one model call scores many samples, and torch releases the GIL so the
     engine's event loop keeps serving async rewards meanwhile.
 

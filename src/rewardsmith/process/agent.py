@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import NotRequired, TypedDict
 
 from rewardsmith.compose.cost import tool_call_cost
+from rewardsmith.params import NonNegativeFloat, NonNegativeInt
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult, Step, ToolCall
+from rewardsmith.verifiers.answers import answer_span, straight_apostrophes
+
+
+@with_config(ConfigDict(extra="forbid", strict=True))
+class Milestone(TypedDict):
+    """One milestone of ``milestones_rule``: what to look for (a spec key that is not one of these is an
+    error naming it, never a milestone that silently matches everything)."""
+
+    kind: Literal["url", "tool", "text"]
+    name: NotRequired[str]
+    weight: NotRequired[float]
+    pattern: NotRequired[str]
+    tool: NotRequired[str]
+    args: NotRequired[dict[str, Any]]
 
 
 def _texts(completion: str, steps: list[Step] | None) -> str:
@@ -19,7 +37,7 @@ def _all_calls(tool_calls: list[ToolCall], steps: list[Step] | None) -> list[Too
     return list(tool_calls) + [c for s in steps or [] for c in s.tool_calls]
 
 
-def milestone_reached(m: dict[str, Any], completion: str, steps: list[Step] | None, tool_calls: list[ToolCall]) -> bool:
+def milestone_reached(m: Milestone | dict[str, Any], completion: str, steps: list[Step] | None, tool_calls: list[ToolCall]) -> bool:
     """One milestone: ``{kind: url|tool|text, ...}`` checked against the trajectory.
 
     >>> milestone_reached({"kind": "tool", "tool": "search", "args": {"q": "x"}}, "", None, [ToolCall("search", {"q": "x", "n": 3})])
@@ -48,7 +66,7 @@ def milestones_rule(
     steps: list[Step] | None,
     tool_calls: list[ToolCall],
     metadata: dict[str, Any],
-    milestones: list[dict[str, Any]],
+    milestones: list[Milestone],
     gate_on_success: bool = False,
     success_key: str = "success",
 ) -> RewardResult:
@@ -76,37 +94,80 @@ def milestones_rule(
     return RewardResult.ok(value, comps)
 
 
-@reward("search_cost", source="MASH, 'Pay-Per-Search Models are Abstention Models' (2025)", executor="inline")
+#: What an abstention says, matched against the whole final sentence (see ``abstained``).
+DEFAULT_ABSTAIN = (
+    r"(?:sorry,?\s*)?(?:i\s+(?:do\s+not|don't|dont)\s+know|i\s+(?:cannot|can't|cant|am\s+unable\s+to|'m\s+unable\s+to"
+    r"|am\s+not\s+able\s+to|'m\s+not\s+able\s+to)\s+answer)(?:\s+(?:it|that|this|the\s+question|this\s+question"
+    r"|that\s+question|the\s+answer))?(?:,?\s*sorry)?"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def final_sentence(completion: str) -> str:
+    """The last sentence of the completion's answer (its last ``<answer>`` tag, else the completion),
+    straight apostrophes, lower case, without surrounding punctuation or markdown.
+
+    >>> final_sentence("I searched twice.\\nSorry, I don\u2019t know!"), final_sentence("<answer>**Paris**</answer>")
+    ("sorry, i don't know", 'paris')
+    """
+    lines = [line for line in answer_span(completion).splitlines() if line.strip()]
+    if not lines:
+        return ""
+    sentences = [x for x in _SENTENCE_END.split(lines[-1].strip()) if x.strip()]
+    last = straight_apostrophes(sentences[-1] if sentences else "")
+    return " ".join(last.lower().split()).strip(" .!?,;:*_\"'`")
+
+
+def abstained(completion: str, pattern: str = DEFAULT_ABSTAIN) -> bool:
+    """True when the completion's final sentence is an abstention: it matches ``pattern`` as a whole, so
+    "I don't know for sure, but Paris" answers and "I don\u2019t know." abstains.
+
+    >>> abstained("I don\u2019t know."), abstained("I can't answer that"), abstained("I don't know for sure, but Paris")
+    (True, True, False)
+    """
+    return re.fullmatch(pattern, final_sentence(completion), re.IGNORECASE) is not None
+
+
+@reward(
+    "search_cost",
+    source="MASH, Gul, Cardie & Goyal, 'Pay-Per-Search Models are Abstention Models' (2025); abstain reward: TruthRL's ternary reward (2025)",
+    executor="inline",
+)
 def search_cost(
     completion: str,
     tool_calls: list[ToolCall],
     steps: list[Step] | None,
     components: dict[str, Any],
     outcome: str = "correct",
-    price: float = 0.1,
+    price: NonNegativeFloat = 0.1,
     tools: list[str] | None = None,
-    free_calls: int = 0,
-    abstain_pattern: str = r"(?i)\bI don't know\b|\bI cannot answer\b",
-    abstain_reward: float = 0.0,
+    free_calls: NonNegativeInt = 0,
+    abstain_pattern: str = DEFAULT_ABSTAIN,
+    abstain_reward: float = 0.5,
 ) -> RewardResult:
     """Outcome reward (the spec component named ``outcome``) minus ``price`` per search / tool call, via
-    ``tool_call_cost``; an abstention ("I don't know") earns ``abstain_reward`` instead of the outcome (MASH).
+    ``tool_call_cost`` (MASH, "Pay-Per-Search Models are Abstention Models", 2025). A completion whose final
+    sentence abstains ("I don't know", "I can't answer", curly apostrophes too; ``abstain_pattern`` must match
+    that whole sentence) earns ``abstain_reward`` instead of the outcome. The default 0.5 sits between a wrong
+    (0) and a correct (1) outcome, TruthRL's ternary +1 / 0 / -1 reward on a 0-1 scale, so correct > abstain >
+    wrong: abstaining pays only when the policy would more likely be wrong. Searches are charged either way.
 
     >>> search_cost("Paris", [ToolCall("search", {})] * 2, None, {"correct": 1.0}).value
     0.8
-    >>> search_cost("I don't know", [], None, {"correct": 0.0}).components["abstained"]
-    1.0
+    >>> r = search_cost("I don\u2019t know.", [], None, {"correct": 0.0})
+    >>> r.value, r.components["abstained"]
+    (0.5, 1.0)
     """
     cost = tool_call_cost(tool_calls, steps, price=price, tools=tools, free_calls=free_calls)
-    abstained = re.search(abstain_pattern, completion) is not None
-    if abstained:
+    gave_up = abstained(completion, abstain_pattern)
+    if gave_up:
         base = abstain_reward
     else:
         value = components.get(outcome)
         if value is None:
             raise Abstain(f"no value for the outcome component {outcome!r}")
         base = float(value)
-    comps = {"outcome": base, "cost": cost, "abstained": 1.0 if abstained else 0.0}
+    comps = {"outcome": base, "cost": cost, "abstained": 1.0 if gave_up else 0.0}
     return RewardResult.ok(base + cost, comps)
 
 

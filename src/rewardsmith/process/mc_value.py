@@ -20,6 +20,7 @@ from typing import Any, Callable, Literal
 
 from rewardsmith.models.implicit_prm import StepAggregate, aggregate_steps
 from rewardsmith.models.likelihood import prompt_prefix
+from rewardsmith.params import PositiveFloat, PositiveInt
 from rewardsmith.process.prm import PRMAggregate, aggregate_step_scores
 from rewardsmith.process.sampler import Rollouts, Sampler, sampler_service
 from rewardsmith.process.steps import SplitMode, step_prefixes
@@ -124,10 +125,10 @@ def mc_step_value(
     references: list[Any],
     steps_list: list[list[Step] | None],
     model: str,
-    k: int = 8,
+    k: PositiveInt = 8,
     aggregate: PRMAggregate = "min",
     estimate: Estimate = "soft",
-    max_new_tokens: int = 256,
+    max_new_tokens: PositiveInt = 256,
     temperature: float = 0.7,
     top_p: float = 1.0,
     seed: int = 0,
@@ -139,8 +140,8 @@ def mc_step_value(
     device: str = "auto",
     dtype: str = "auto",
     remote_model: str | None = None,
-    timeout: float = 120.0,
-    batch_size: int = 16,
+    timeout: PositiveFloat = 120.0,
+    batch_size: PositiveInt = 16,
 ) -> list[RewardResult]:
     """Math-Shepherd Monte Carlo step values: from the solution up to each step, ``k`` rollouts of ``model``
     (a local causal LM or an OpenAI-compatible completions URL); a step's value is the share whose final
@@ -178,10 +179,10 @@ def progress(
     references: list[Any],
     steps_list: list[list[Step] | None],
     model: str,
-    k: int = 8,
+    k: PositiveInt = 8,
     aggregate: StepAggregate = "sum",
     estimate: Estimate = "soft",
-    max_new_tokens: int = 256,
+    max_new_tokens: PositiveInt = 256,
     temperature: float = 0.7,
     top_p: float = 1.0,
     seed: int = 0,
@@ -193,8 +194,8 @@ def progress(
     device: str = "auto",
     dtype: str = "auto",
     remote_model: str | None = None,
-    timeout: float = 120.0,
-    batch_size: int = 16,
+    timeout: PositiveFloat = 120.0,
+    batch_size: PositiveInt = 16,
 ) -> list[RewardResult]:
     """PAV progress (Setlur et al. 2024, "Rewarding Progress"): the reward of step t is the change of its
     Monte Carlo value under the prover ``model``, ``V(step t) - V(step t-1)``, with ``V(step 0)`` the value of

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from rewardsmith.models.batching import length_buckets, token_budget
 from rewardsmith.models.likelihood import prompt_prefix
 from rewardsmith.models.loading import LoadedModel, load_model
+from rewardsmith.params import NonNegativeInt, PositiveInt
 from rewardsmith.process.steps import SplitMode, steps_of
 from rewardsmith.registry import reward
 from rewardsmith.types import RewardResult, Step
@@ -119,13 +120,13 @@ def prm(
     step_tag: str = " ки",
     good_token: str = "+",
     bad_token: str = "-",
-    good_label: int = 1,
+    good_label: NonNegativeInt = 1,
     aggregate: PRMAggregate = "min",
     threshold: float = 0.5,
     split: SplitMode = "double_newline",
     pattern: str | None = None,
-    max_length: int | None = None,
-    batch_size: int = 16,
+    max_length: PositiveInt | None = None,
+    batch_size: PositiveInt = 16,
     device: str = "auto",
     dtype: str = "auto",
 ) -> list[RewardResult]:

@@ -28,6 +28,17 @@ def tag_contents(text: str, marks: re.Pattern[str] = _ANSWER_MARKS) -> list[str]
             out.append(text[start : m.start()])
             start = -1
     return out
+#: Typographic apostrophes and quotes written for ' (curly, modifier letter, prime, fullwidth, grave, acute).
+_APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u2032\uff07\u0060\u00b4\u201b"})
+
+
+def straight_apostrophes(text: str) -> str:
+    """``text`` with every typographic apostrophe written as ``'`` ("Let’s" and "Let's" read alike).
+
+    >>> straight_apostrophes("Let\u2019s see, I don\u02bct know")
+    "Let's see, I don't know"
+    """
+    return text.translate(_APOSTROPHES)
 
 
 def gold_list(reference: Any, what: str = "reference") -> list[str]:

@@ -47,29 +47,43 @@ def tag_format(
     partial: bool = True,
 ) -> RewardResult:
     """Tag-set format reward (Open-R1 ``tag_count_reward``; Search-R1 / Kimi k1.5 style): each tag must
-    open and close the expected number of times (a list means once each; ``{"search": -1}`` means any number
-    but balanced); with ``ordered``, the first occurrences follow the listed order. ``partial``: the fraction
-    of checks passed, else all or nothing.
+    open and close the expected number of times, each opening closed before it opens again (a list means
+    once each; ``{"search": -1}`` means any number, absent included); with ``ordered``, the first
+    occurrences of the tags present follow the listed order, so an optional tag left out does not switch
+    the order check off. ``partial``: the fraction of checks passed, else all or nothing.
 
     >>> tag_format("<think>x</think><answer>4</answer>").value
     1.0
     >>> tag_format("<think>x</think>4").value, tag_format("<think>x</think>4", partial=False).value
     (0.5, 0.0)
+    >>> tag_format("<answer>4</answer><think>x</think>", {"think": 1, "search": -1, "answer": 1}).components["order"]
+    0.0
     """
     expected = {t: 1 for t in tags} if isinstance(tags, list) else dict(tags)
     checks: dict[str, float | None] = {}
+    firsts: dict[str, int] = {}
     for tag, count in expected.items():
-        n_open = len(re.findall(rf"<{re.escape(tag)}(?:\s[^<>]*)?>", completion))  # [^<>]: each opener scans only to the next "<" (linear)
-        n_close = completion.count(f"</{tag}>")
-        checks[tag] = float(n_open == n_close and (n_open == count if count >= 0 else True))
-    if ordered and len(expected) > 1:
-        firsts = [completion.find(f"<{t}") for t in expected]
-        if all(f >= 0 for f in firsts):  # a missing tag already fails its own check
-            checks["order"] = float(firsts == sorted(firsts))
+        marks = [(m.start(), m.group(1)) for m in _tag_pattern(tag).finditer(completion)]
+        opens = sum(1 for _, slash in marks if not slash)
+        nested = any(slash == ("" if k % 2 else "/") for k, (_, slash) in enumerate(marks))  # open, close, open, ...
+        balanced = len(marks) == 2 * opens and not nested
+        checks[tag] = float(balanced and (opens == count if count >= 0 else True))
+        if marks:
+            firsts[tag] = marks[0][0]
+    if ordered and len(firsts) > 1:
+        present = [firsts[t] for t in expected if t in firsts]
+        checks["order"] = float(present == sorted(present))
     passed = [v for v in checks.values() if v is not None]
     value = sum(passed) / len(passed) if partial else float(all(v == 1.0 for v in passed))
     failed = [k for k, v in checks.items() if v != 1.0]
     return RewardResult.ok(value, components=checks, reason=f"failed: {', '.join(failed)}" if failed else None)
+
+
+@lru_cache(maxsize=256)
+def _tag_pattern(tag: str) -> re.Pattern[str]:
+    """``<tag ...>`` (group 1 empty) and ``</tag>`` (group 1 "/"); attributes stop at the next ``<``, so a
+    completion of unclosed ``<tag `` openings is scanned in linear time."""
+    return re.compile(rf"<(/?){re.escape(tag)}(?:\s[^<>]*)?>")
 
 
 @lru_cache(maxsize=256)

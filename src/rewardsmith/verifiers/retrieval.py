@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
+
+from rewardsmith.params import PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 from rewardsmith.verifiers.answers import answer_span, gold_list
@@ -70,7 +73,7 @@ def relevance(reference: Any) -> dict[str, float]:
 
 
 @reward("recall_at_k", source="information retrieval recall@k (Manning et al., 2008); search-agent rewards (ReSeek, Retro*)", executor="inline")
-def recall_at_k(completion: str, reference: Any, metadata: dict[str, Any], k: int = 10, ranking_key: str = "retrieved") -> float:
+def recall_at_k(completion: str, reference: Any, metadata: dict[str, Any], k: PositiveInt = 10, ranking_key: str = "retrieved") -> float:
     """Share of the relevant ids found in the top ``k`` (Manning et al., "Introduction to Information
     Retrieval", 2008; used by search-agent and reranker rewards such as ReSeek and Retro*).
 
@@ -83,7 +86,7 @@ def recall_at_k(completion: str, reference: Any, metadata: dict[str, Any], k: in
 
 
 @reward("mrr", source="Voorhees, 1999, TREC-8 QA (mean reciprocal rank)", executor="inline")
-def mrr(completion: str, reference: Any, metadata: dict[str, Any], k: int | None = None, ranking_key: str = "retrieved") -> float:
+def mrr(completion: str, reference: Any, metadata: dict[str, Any], k: PositiveInt | None = None, ranking_key: str = "retrieved") -> float:
     """Reciprocal rank of the first relevant id (0 if none in the top ``k``) (Voorhees, TREC-8 QA, 1999).
 
     >>> mrr("[3] > [1] > [2]", ["1", "2"], {})
@@ -98,7 +101,7 @@ def mrr(completion: str, reference: Any, metadata: dict[str, Any], k: int | None
 
 
 @reward("ndcg", source="Järvelin & Kekäläinen, 2002, nDCG (reranker rewards, e.g. MM-R5)", executor="inline")
-def ndcg(completion: str, reference: Any, metadata: dict[str, Any], k: int = 10, ranking_key: str = "retrieved") -> float:
+def ndcg(completion: str, reference: Any, metadata: dict[str, Any], k: PositiveInt = 10, ranking_key: str = "retrieved") -> float:
     """nDCG@k with gains ``2^rel - 1`` and ``log2(rank + 1)`` discounts (Järvelin & Kekäläinen, 2002);
     binary relevance for a list reference. Used as a reranking reward (MM-R5).
 
@@ -114,7 +117,9 @@ def ndcg(completion: str, reference: Any, metadata: dict[str, Any], k: int = 10,
 
 
 @reward("nugget_recall", source="Lin & Demner-Fushman, 2006, nugget-based evaluation (string matching; TREC RAG nuggets)", executor="inline")
-def nugget_recall(completion: str, reference: Any, min_overlap: float = 1.0) -> RewardResult:
+def nugget_recall(
+    completion: str, reference: Any, min_overlap: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+) -> RewardResult:
     """Share of the reference's information nuggets the answer states (Lin & Demner-Fushman, 2006), by
     string matching: a nugget counts when at least ``min_overlap`` of its normalised tokens appear in the
     completion (1.0: all of them). The judge-based version lives with the judges.

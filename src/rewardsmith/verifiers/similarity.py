@@ -8,7 +8,9 @@ import threading
 from functools import lru_cache
 from typing import Any, Literal
 
+from rewardsmith.params import NonNegativeInt, PositiveInt
 from rewardsmith.registry import reward
+from rewardsmith.textunits import word_units
 from rewardsmith.verifiers.answers import gold_list
 
 RougeType = Literal["rouge1", "rouge2", "rougeL", "rougeLsum"]
@@ -30,7 +32,7 @@ def bleu(completion: str, reference: Any) -> float:
 
 
 @reward("chrf", source="Popović, 2015, chrF: character n-gram F-score (sacreBLEU implementation)", executor="inline")
-def chrf(completion: str, reference: Any, word_order: int = 0) -> float:
+def chrf(completion: str, reference: Any, word_order: NonNegativeInt = 0) -> float:
     """Sentence chrF in [0, 1] (Popović, 2015; ``word_order=2`` gives chrF++), best reference via sacreBLEU.
 
     >>> chrf("the cat", ["the cat"]), round(chrf("the cat", ["a cat"]), 4)
@@ -41,11 +43,33 @@ def chrf(completion: str, reference: Any, word_order: int = 0) -> float:
     return sacrebleu.sentence_chrf(completion, gold_list(reference), word_order=word_order).score / 100.0
 
 
+class UnicodeRougeTokenizer:
+    """rouge-score's tokenizer for every script: lower case, words of letters and digits (rouge-score keeps
+    only ``[a-z0-9]``, so Chinese or Russian text has no tokens and scores 0 even against itself), single
+    characters of Chinese / Japanese / Thai; ASCII words over 3 letters Porter-stemmed as rouge-score does.
+
+    >>> UnicodeRougeTokenizer(True).tokenize("The cats sat, Сегодня 今天")
+    ['the', 'cat', 'sat', 'сегодня', '今', '天']
+    """
+
+    def __init__(self, stemmer: bool) -> None:
+        from nltk.stem import porter  # rouge-score's own dependency
+
+        self._stemmer = porter.PorterStemmer() if stemmer else None
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens = word_units(text.lower())
+        if self._stemmer is not None:
+            stem = self._stemmer.stem
+            tokens = [stem(t) if len(t) > 3 and t.isascii() else t for t in tokens]
+        return tokens
+
+
 @lru_cache(maxsize=8)
 def _rouge_scorer(kind: str, stemmer: bool) -> Any:
     from rouge_score import rouge_scorer
 
-    return rouge_scorer.RougeScorer([kind], use_stemmer=stemmer)
+    return rouge_scorer.RougeScorer([kind], tokenizer=UnicodeRougeTokenizer(stemmer))
 
 
 @reward("rouge", source="Lin, 2004, ROUGE (Google rouge-score implementation)", executor="inline")
@@ -56,10 +80,13 @@ def rouge(
     measure: Literal["fmeasure", "precision", "recall"] = "fmeasure",
     stemmer: bool = True,
 ) -> float:
-    """ROUGE-1/2/L/Lsum (Lin, 2004) via rouge-score, best over the references.
+    """ROUGE-1/2/L/Lsum (Lin, 2004) via rouge-score, best over the references, with tokens in every script
+    (``UnicodeRougeTokenizer``: English tokenises as rouge-score's own tokenizer does).
 
     >>> rouge("the cat sat", "the cat sat on the mat", rouge_type="rouge1", measure="recall")
     0.5
+    >>> rouge("今天天气很好", "今天天气很好"), rouge("Сегодня хорошая погода", "Сегодня хорошая погода")
+    (1.0, 1.0)
     >>> rouge("the cat sat", "the cat sat on the mat", rouge_type="rouge1", measure="precision")
     1.0
     """
@@ -102,7 +129,7 @@ def sentence_model(path: str | None = None) -> Any:
     timeout=120.0,
 )
 def embedding_similarity(
-    completions: list[str], references: list[Any], model: str | None = None, batch_size: int = 64
+    completions: list[str], references: list[Any], model: str | None = None, batch_size: PositiveInt = 64
 ) -> list[float | None]:
     """Cosine similarity of sentence embeddings (Sentence-BERT, Reimers & Gurevych 2019) between each
     completion and its closest reference, with the offline all-MiniLM-L6-v2 (``model``: another local

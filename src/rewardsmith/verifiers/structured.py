@@ -7,13 +7,18 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from rewardsmith.params import AfterValidator, NonNegativeFloat, some_weight
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 
 _FENCE = re.compile(r"```(?:json|JSON)?(.*?)```", re.DOTALL)  # no \s* before (.*?): it backtracked quadratically on a whitespace run (json.loads skips the whitespace)
 _MAX_STARTS = 200
+#: ``weights`` of structured_output: only the four component names (a typo is a spec error, never a silent 0).
+StructWeights = Annotated[
+    dict[Literal["structure", "format", "validity", "content"], NonNegativeFloat], AfterValidator(some_weight)
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +157,7 @@ def structured_output(
     metadata: dict[str, Any],
     schema: dict[str, Any] | None = None,
     required_keys: list[str] | None = None,
-    weights: dict[str, float] = {"structure": 1.0, "format": 1.0, "validity": 1.0, "content": 1.0},  # noqa: B006
+    weights: StructWeights = {"structure": 1.0, "format": 1.0, "validity": 1.0, "content": 1.0},  # noqa: B006
     hierarchical: bool = True,
 ) -> RewardResult:
     """RL-Struct's multi-dimensional reward (Hu & Wu, 2025, "RL-Struct: A Lightweight Reinforcement

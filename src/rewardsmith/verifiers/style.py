@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
+from rewardsmith.params import PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
+from rewardsmith.verifiers.answers import straight_apostrophes
 
 #: Key phrases of planning, verification and reflection (cf. "The Climb Carves Wisdom Deeper Than the Summit").
 DEFAULT_PHRASES: tuple[str, ...] = (
@@ -38,77 +41,76 @@ DEFAULT_PHRASES: tuple[str, ...] = (
     executor="inline",
 )
 def reasoning_phrases(
-    completion: str, phrases: list[str] | None = None, target: int = 3, distinct: bool = True
+    completion: str, phrases: list[str] | None = None, target: PositiveInt = 3, distinct: bool = True
 ) -> RewardResult:
     """Reasoning-pattern reward ("The Climb Carves Wisdom Deeper Than the Summit: On the Noisy Rewards in
     Learning to Reason", 2025): reward the use of key reasoning phrases ("first, I need to", "let me",
     "verify", "alternatively" ...), ``min(1, found / target)``, counting each phrase once when ``distinct``.
-    Phrases match case-insensitively on word boundaries.
+    Phrases match case-insensitively on word boundaries; typographic apostrophes read as ``'`` ("Let’s").
 
     >>> reasoning_phrases("First, I need to add. Let me verify: 2+2=4. Therefore 4.").value
     1.0
-    >>> reasoning_phrases("4").value
-    0.0
+    >>> reasoning_phrases("4").value, reasoning_phrases("Let\u2019s see.", target=1).value
+    (0.0, 1.0)
     """
-    wanted = [p.lower() for p in (phrases or DEFAULT_PHRASES)]
-    text = completion.lower()
+    wanted = list(dict.fromkeys(straight_apostrophes(p.lower()) for p in (phrases or DEFAULT_PHRASES)))
+    text = straight_apostrophes(completion.lower())
     counts = {p: len(re.findall(rf"(?<!\w){re.escape(p)}(?!\w)", text)) for p in wanted}
     found = sum(1 for c in counts.values() if c) if distinct else sum(counts.values())
     hits = sorted(p for p, c in counts.items() if c)
     return RewardResult.ok(min(1.0, found / max(1, target)), info={"phrases": hits}, reason=None if hits else "no reasoning phrase")
 
 
-# Unicode scripts by the first word of the character name (fast, no dependency).
-_SCRIPT_PREFIXES = {
-    "LATIN": "Latin",
-    "CJK": "Han",
-    "HIRAGANA": "Japanese",
-    "KATAKANA": "Japanese",
-    "HANGUL": "Hangul",
-    "CYRILLIC": "Cyrillic",
-    "GREEK": "Greek",
-    "ARABIC": "Arabic",
-    "HEBREW": "Hebrew",
-    "DEVANAGARI": "Devanagari",
-    "THAI": "Thai",
-    "BENGALI": "Bengali",
-    "TAMIL": "Tamil",
-    "GEORGIAN": "Georgian",
-    "ARMENIAN": "Armenian",
-}
-_STRIP = re.compile(r"```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|<[^<>]+>|https?://\S+", re.DOTALL)  # [^<>]: linear on many "<"
+# Writing systems whose Unicode character names do not start with the script's own name.
+_SCRIPT_PREFIXES = {"CJK": "Han", "HIRAGANA": "Japanese", "KATAKANA": "Japanese", "HANGUL": "Hangul"}
+# Name prefixes that are not a script: a width or a style of another script's letter.
+_NOT_A_SCRIPT = frozenset({"FULLWIDTH", "HALFWIDTH", "MATHEMATICAL", "MODIFIER", "SUPERSCRIPT", "SUBSCRIPT"})
+_STRIP = re.compile(r"```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|<[^<>]+>|https?://\S+", re.DOTALL)
+
+
+@lru_cache(maxsize=8192)
+def script_of(ch: str) -> str | None:
+    """The writing system of one letter, from its Unicode name ("TELUGU LETTER KA" -> "Telugu").
+
+    >>> script_of("a"), script_of("న"), script_of("字"), script_of("か"), script_of("Ａ")
+    ('Latin', 'Telugu', 'Han', 'Japanese', 'Latin')
+    """
+    if ch.isascii():
+        return "Latin"
+    words = unicodedata.name(ch, "").split()
+    while words and words[0] in _NOT_A_SCRIPT:
+        words = words[1:] if words[0] in ("FULLWIDTH", "HALFWIDTH") else []
+    if not words:
+        return None
+    return _SCRIPT_PREFIXES.get(words[0], words[0].title())
 
 
 def script_counts(text: str, limit: int = 20000) -> Counter[str]:
-    """Letters per writing system, ignoring code, LaTeX, tags and URLs.
+    """Letters per writing system (any script Unicode names), ignoring code, LaTeX, tags and URLs.
 
     >>> dict(script_counts("Hello мир"))
     {'Latin': 5, 'Cyrillic': 3}
     """
     counts: Counter[str] = Counter()
     for ch in _STRIP.sub(" ", text[:limit]):
-        if not ch.isalpha():
-            continue
-        if ch.isascii():
-            counts["Latin"] += 1
-            continue
-        name = unicodedata.name(ch, "")
-        first = name.split(" ", 1)[0]
-        script = _SCRIPT_PREFIXES.get(first)
-        if script is not None:
-            counts[script] += 1
+        if ch.isalpha():
+            script = script_of(ch)
+            if script is not None:
+                counts[script] += 1
     return counts
 
 
 @reward("language_consistency", source="DeepSeek-AI, 2025, 'DeepSeek-R1' (language consistency reward)", executor="inline")
 def language_consistency(prompt: str, completion: str, language: str | None = None) -> RewardResult:
     """DeepSeek-R1's language-consistency reward: the share of the completion's letters written in the
-    prompt's main script (or ``language``, a script name such as "Latin", "Han", "Cyrillic"). Scripts, not
-    languages: English and French both count as Latin. Abstains when the prompt has no letters; a
-    completion without letters gets 0.
+    prompt's main script (or ``language``, a script name such as "Latin", "Han", "Cyrillic", "Telugu": every
+    script Unicode names). Scripts, not languages: English and French both count as Latin. Abstains when
+    the prompt has no letters; a completion without letters gets 0.
 
     >>> language_consistency("What is 2+2?", "It is four.").value
     1.0
+    >>> language_consistency("మీ పేరు ఏమిటి?", "నా పేరు రాము.").value, language_consistency("మీ పేరు ఏమిటి?", "Ramu").value
+    (1.0, 0.0)
     >>> language_consistency("2+2等于几?", "It is 4, 也就是四.").value
     0.5
     """
