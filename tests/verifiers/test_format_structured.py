@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+import rewardsmith
+
 from rewardsmith.verifiers.format import regex_match, tag_format, think_format
 from rewardsmith.verifiers.structured import find_json, json_schema, structured_output
 
@@ -155,3 +157,20 @@ def test_structured_output_components() -> None:
     assert flat.components["content"] == 1.0 and flat.components["format"] == 1.0
     no_ref = structured_output('{"reasoning": "r", "answer": 1}', None, {"schema": schema})
     assert no_ref.components["content"] is None and no_ref.value == 1.0
+
+
+@pytest.mark.parametrize(
+    "name, params, reference",
+    [
+        ("iou", {}, [[0, 0, 10, 10]]),
+        ("structured_output", {}, {"type": "object"}),
+        ("json_schema", {"schema": {"type": "object"}}, None),
+        ("ndcg", {}, ["a", "b"]),
+    ],
+)
+def test_json_nested_past_the_recursion_limit_is_the_policys_zero(name: str, params: dict, reference: object) -> None:
+    """``"[" * 5000`` makes ``json.loads`` raise RecursionError: it must read as "not JSON" (ok 0.0), never
+    an infrastructure error a trainer would mask."""
+    spec = rewardsmith.load_spec({"components": [{"name": "x", "reward": name, "params": params}]})
+    r = spec.score([{"prompt": "p", "completion": "[" * 5000, "reference": reference}])[0]
+    assert r.status.value == "ok" and r.value == 0.0, (r.status, r.reason)

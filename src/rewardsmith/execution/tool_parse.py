@@ -8,10 +8,10 @@ source text, e.g. ``lambda x: x**2``); positional arguments are named from the t
 from __future__ import annotations
 
 import ast
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardsmith import policy_json
 from rewardsmith.execution.fences import fenced_blocks
 from rewardsmith.types import ToolCall
 
@@ -111,9 +111,12 @@ def hermes_blocks(text: str) -> list[str]:
 
 def _hermes_payload(raw: str) -> ToolCall:
     try:
-        data = json.loads(raw)
+        data = policy_json.loads(raw)
     except ValueError:
-        data = ast.literal_eval(raw)  # some models write Python dicts (single quotes, True/None)
+        try:
+            data = ast.literal_eval(raw)
+        except (RecursionError, MemoryError) as e:
+            raise ValueError("tool call payload nested too deeply") from e  # some models write Python dicts (single quotes, True/None)
     return ToolCall.parse(data)
 
 

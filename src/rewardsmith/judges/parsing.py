@@ -17,9 +17,10 @@ rewardsmith.judges.parsing.VerdictParseError: no score in judge reply: 'I cannot
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from rewardsmith import policy_json
 
 
 class VerdictParseError(ValueError):
@@ -42,17 +43,16 @@ def json_objects(text: str) -> list[Any]:
     found: list[Any] = []
     for block in _FENCE.findall(text):
         try:
-            found.append(json.loads(block.strip()))
+            found.append(policy_json.loads(block.strip()))
         except ValueError:
             pass
-    decoder = json.JSONDecoder()
     i = 0
     failed = 0  # each failed start can scan to the end of the text: a bounded number keeps this linear
     while i < len(text):
         if text[i] in "{[":
             try:
-                obj, end = decoder.raw_decode(text, i)
-            except (ValueError, RecursionError):
+                obj, end = policy_json.raw_decode(text, i)
+            except ValueError:
                 failed += 1
                 if failed > _MAX_FAILED_STARTS:
                     break

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Literal
 
+from rewardsmith import policy_json
 from rewardsmith.params import UnitFloat
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
@@ -57,7 +57,7 @@ def parse_boxes(value: Any) -> list[Box]:
         if tagged:
             text = tagged[0]
         try:
-            return parse_boxes(json.loads(text))
+            return parse_boxes(policy_json.loads(text))
         except ValueError:
             pass
         found = [tuple(float(x) for x in g) for g in _QUAD.findall(text)]

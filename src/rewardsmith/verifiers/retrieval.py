@@ -7,13 +7,13 @@ Relevant ids come from the reference: a list (binary relevance) or ``{id: gain}`
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Annotated, Any
 
 from pydantic import Field
 
+from rewardsmith import policy_json
 from rewardsmith.params import PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
@@ -40,7 +40,7 @@ def ranking_from(completion: str, metadata: dict[str, Any], key: str = "retrieve
         text = answer_span(completion, answer_tag=True)
         ids = []
         try:
-            value = json.loads(text)
+            value = policy_json.loads(text)
             if isinstance(value, list):
                 ids = _ids(value)
         except ValueError:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
+from rewardsmith import policy_json
 from rewardsmith.params import AfterValidator, NonNegativeFloat, some_weight
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
@@ -43,20 +44,19 @@ def find_json(text: str) -> FoundJSON | None:
     fences = _FENCE.findall(text)
     for block in reversed(fences):
         try:
-            value = json.loads(block)
+            value = policy_json.loads(block)
         except ValueError:
             continue
         bare = len(fences) == 1 and stripped.startswith("```") and stripped.endswith("```")
         return FoundJSON(value, bare, "code fence")
     try:
-        return FoundJSON(json.loads(stripped), True, "whole text")
+        return FoundJSON(policy_json.loads(stripped), True, "whole text")
     except ValueError:
         pass
-    decoder = json.JSONDecoder()
     starts = [m.start() for m in re.finditer(r"[{\[]", text)][:_MAX_STARTS]
     for i in starts:
         try:
-            value, _ = decoder.raw_decode(text, i)
+            value, _ = policy_json.raw_decode(text, i)
         except ValueError:
             continue
         if isinstance(value, (dict, list)):
