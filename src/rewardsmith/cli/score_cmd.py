@@ -58,7 +58,19 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", default=None,
                    help="join a running Ray cluster (with --backend ray), e.g. HOST:6379; its token comes from "
                         "$RAY_AUTH_TOKEN, $RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token")
+    add_worker_limits(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def add_worker_limits(p: argparse.ArgumentParser) -> None:
+    """``--max-tasks-per-worker`` and ``--max-worker-mb`` (shared with ``serve``)."""
+    from rewardsmith.engine.runner import MAX_WORKER_MB
+
+    p.add_argument("--max-tasks-per-worker", type=positive_int, default=None,
+                   help="recycle a worker process after this many items (default: never)")
+    p.add_argument("--max-worker-mb", type=float, default=MAX_WORKER_MB,
+                   help=f"recycle a worker process after an item that left it above this resident size in MiB "
+                        f"(default {MAX_WORKER_MB:g}; 0: no limit)")
 
 
 @contextlib.contextmanager
@@ -86,7 +98,8 @@ def make_engine(args: argparse.Namespace, spec: Any) -> Any:
     from rewardsmith.engine import Engine
 
     cache: Any = False if args.no_cache else (args.cache_path or True)
-    return Engine(spec, workers=args.workers, cache=cache)
+    return Engine(spec, workers=args.workers, cache=cache, max_tasks_per_worker=args.max_tasks_per_worker,
+                  max_worker_mb=args.max_worker_mb or None)
 
 
 def prepare(row: Any, line: int) -> Any:
@@ -153,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scored = 0
     engine = None
+    recycles: dict[str, int] = {}
     try:
         write_record(out, record)
         engine = make_engine(args, spec)
@@ -185,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
         if engine is not None:
             stats = getattr(engine, "stats", {})
             summary.component_seconds = {k: v.seconds for k, v in stats.items()}
+            recycles = dict(getattr(engine, "recycles", {}))
             engine.close()
     elapsed = time.perf_counter() - started
     console.print(summary.table())
@@ -192,6 +207,10 @@ def run(args: argparse.Namespace) -> int:
         console.print("most common errors:")
         for reason, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:5]:
             console.print(f"  {n} x {escape(reason)}", highlight=False)
+    if any(recycles.values()):
+        why = [f"{recycles['tasks']} after {args.max_tasks_per_worker} items" if recycles.get("tasks") else "",
+               f"{recycles['memory']} over {args.max_worker_mb:g} MiB resident" if recycles.get("memory") else ""]
+        console.print(f"recycled worker processes: {', '.join(w for w in why if w)}", highlight=False)
     console.print(f"scored {scored} rows in {elapsed:.2f}s ({scored / max(elapsed, 1e-9):.0f} rows/s) -> {escape(str(out))}", highlight=False)
     errors = summary.status.get("error", 0)
     if scored and errors / scored > args.max_error_frac:
