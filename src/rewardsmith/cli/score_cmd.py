@@ -169,7 +169,12 @@ def run(args: argparse.Namespace) -> int:
     recycles: dict[str, int] = {}
     try:
         write_record(out, record)
-        engine = make_engine(args, spec)
+        try:
+            engine = make_engine(args, spec)
+        except ConnectionError as exc:  # --backend ray --address: could not join the cluster
+            writer.abort()
+            err_console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+            return 2
         with _calm_gc(), Progress(
             TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
             console=err_console, disable=args.quiet, transient=True,

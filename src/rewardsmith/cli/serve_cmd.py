@@ -99,7 +99,11 @@ def run(args: argparse.Namespace) -> int:
         err_console.print(f"[red]{exc}[/red]")
         return 2
     spec = load_spec(args.spec)
-    engine = make_engine(args, spec)
+    try:
+        engine = make_engine(args, spec)
+    except ConnectionError as exc:  # --backend ray --address: could not join the cluster
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        return 2
     app = create_app(engine, config)
     err_console.print(
         f"serving {spec.name} (hash {spec.spec_hash()}) on http://{args.host}:{args.port} "
