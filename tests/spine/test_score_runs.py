@@ -106,24 +106,33 @@ def test_resume_checks_ids_and_refuses_rows_without_a_record(spec: Path, tmp_pat
 
 
 def test_two_runs_on_one_output_do_not_mix(tmp_path: Path) -> None:
-    spec = tmp_path / "slow.yaml"
-    spec.write_text("components:\n  - {name: slow, reward: 'user_rewards:slow_len'}\n")
+    release = tmp_path / "release"
+    spec = tmp_path / "gated.yaml"
+    spec.write_text(f"components:\n  - {{name: len, reward: 'user_rewards:gated_len', params: {{release: '{release}'}}}}\n")
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    write_rows(src, 400)
+    # the first 50 rows score at once; the rest wait for the release file: the first run is held mid-way
+    src.write_text("".join(json.dumps({"id": f"r{i}", "prompt": "p", "completion": ("x" if i < 50 else "w") * (i % 7 + 1)}) + "\n"
+                           for i in range(200)))
     env = dict(os.environ, PYTHONPATH=PYTHONPATH)
     args = [sys.executable, "-m", "rewardsmith", "score", str(spec), "-i", str(src), "-o", str(out), "--no-cache", "-q",
             "--chunk", "50", "--workers", "2"]
     first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (out.exists() and out.read_text().count("\n") >= 50):
-        assert first.poll() is None and time.monotonic() < deadline, "the first run did not start writing"
-        time.sleep(0.05)
-    second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 2 and "being written by another process" in second.stderr
+    try:
+        deadline = time.monotonic() + 120
+        while not (out.exists() and out.read_text().count("\n") >= 50):
+            assert first.poll() is None and time.monotonic() < deadline, "the first run did not start writing"
+            time.sleep(0.05)
+        second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        assert first.poll() is None  # still held: the two runs overlapped
+        assert second.returncode == 2 and "being written by another process" in second.stderr
+        second_restart = subprocess.run(args + ["--restart"], env=env, capture_output=True, text=True, timeout=300)
+        assert second_restart.returncode == 2 and out.read_text().count("\n") >= 50  # --restart did not wipe it
+    finally:
+        release.write_text("go")
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     got = lines(out)
-    assert [x["id"] for x in got] == [f"r{i}" for i in range(400)]  # every row once, in order
+    assert [x["id"] for x in got] == [f"r{i}" for i in range(200)]  # every row once, in order
 
 
 def test_row_errors_name_the_input_line_and_id(spec: Path, tmp_path: Path) -> None:

@@ -123,3 +123,12 @@ def t_sleepy_thread(completion: str, marker: str = "", seconds: float = 30.0) ->
     if marker:
         Path(marker).write_text("finished")
     return 1.0
+
+
+def gated_len(completion: str, release: str) -> float:
+    """Length of the completion; a completion starting with 'w' waits until the file ``release`` exists (at
+    most 120 s), so a test can hold a run in the middle for as long as it needs."""
+    deadline = time.monotonic() + 120
+    while completion.startswith("w") and not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return float(len(completion))
