@@ -227,8 +227,9 @@ def test_workers_recycled_by_memory_and_by_task_count(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     got = lines(tmp_path / "capped.jsonl")
     assert [x["id"] for x in got] == [f"r{i}" for i in range(40)] and all(x["status"] == "ok" for x in got)
-    # a worker leaves once it is past 250 MiB: with any base size over 10 MiB that is within 13 calls of 20 MiB
-    assert max(x["reward"] for x in got) <= 13
+    # a worker leaves once it is past 250 MiB (its size is read at most every 5 ms, so one more call may pass):
+    # with any base size over 10 MiB that is within 14 calls of 20 MiB, against 20 or more without the cap
+    assert max(x["reward"] for x in got) <= 14
     assert "over 250 MiB resident" in r.stdout
     # a task limit: no worker serves more than 6 items
     r = cli("score", str(spec), "-i", str(src), "-o", str(tmp_path / "tasks.jsonl"), "--no-cache", "-q", "--workers", "2",

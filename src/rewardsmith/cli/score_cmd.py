@@ -150,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
     refusal = resume_refusal(writer, out, record, src)
     if refusal is not None:
         writer.abort()
+        if writer.parquet and writer.done == 0:
+            writer.partial.unlink(missing_ok=True)  # the empty partial this run opened
         err_console.print(f"[red]refusing to resume:[/red] {escape(refusal)}", highlight=False)
         return 2
     previous = read_record(out)

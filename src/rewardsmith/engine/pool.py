@@ -16,7 +16,8 @@ worker takes its place: the pool recovers by itself.
 
 Recycling: a reward that leaks memory (or state) grows its worker call after call. With ``max_tasks`` a
 worker leaves after that many items; with ``max_rss_mb`` it leaves after an item that left its resident
-memory above that many MiB (read from ``/proc/self/statm`` after each item; Linux). It first sends what
+memory above that many MiB (read from ``/proc/self/statm`` after an item, at most every ``RSS_CHECK_S``;
+Linux). It first sends what
 it has finished and a recycle note; the parent requeues the rest of its chunk (not started, so nothing is
 lost or run twice), starts a fresh worker and counts the recycle (``recycles``, logged at INFO).
 """
@@ -47,6 +48,10 @@ log = logging.getLogger("rewardsmith")
 FLUSH_S = 0.05
 #: Most tasks in one chunk.
 MAX_CHUNK = 64
+
+#: A worker with a memory limit reads its resident size after an item at most this often (reading it costs
+#: about 9 us: every item of a cheap reward would pay that; a leak grows over many items anyway).
+RSS_CHECK_S = 0.005
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 # the shared progress record of a worker: items started since it was spawned, and when the item it is on
@@ -85,7 +90,7 @@ _STATM: list[tuple[int, int]] = []  # (fd, pid)
 
 
 def rss_mb() -> float:
-    """Resident memory of this process in MiB (0.0 where ``/proc`` is not available); about a microsecond.
+    """Resident memory of this process in MiB (0.0 where ``/proc`` is not available).
 
     >>> rss_mb() > 1.0
     True
@@ -149,6 +154,7 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     clock = time.monotonic
     started = 0
+    last_rss_check = 0.0
     while True:
         try:
             batch = pickle.loads(conn.recv_bytes())
@@ -172,7 +178,9 @@ def _worker_main(
             done.append((task.tid, outcome))
             sizes.append(task.n)
             if max_tasks is not None or max_rss_mb is not None:
-                size = rss_mb() if max_rss_mb is not None else 0.0
+                size = 0.0
+                if max_rss_mb is not None and clock() - last_rss_check >= RSS_CHECK_S:
+                    size, last_rss_check = rss_mb(), clock()
                 reason = ("tasks" if max_tasks is not None and started >= max_tasks
                           else "memory" if max_rss_mb is not None and size > max_rss_mb else None)
                 if reason is not None:  # leave between items: what is done goes back, the rest is requeued

@@ -22,7 +22,7 @@ class ServerConfig:
     >>> ServerConfig(host="0.0.0.0", insecure_local=True).check()
     Traceback (most recent call last):
     ...
-    ValueError: --insecure-local only binds a loopback address (got 0.0.0.0); set --token to listen elsewhere
+    ValueError: --insecure-local only binds a loopback address (got 0.0.0.0); set a token ($REWARDSMITH_TOKEN or --token-file) to listen elsewhere
     """
 
     host: str = "127.0.0.1"
@@ -44,7 +44,7 @@ class ServerConfig:
             raise ValueError("a token is required ($REWARDSMITH_TOKEN or --token-file FILE); --insecure-local serves without one on 127.0.0.1")
         if self.token is None and self.host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(
-                f"--insecure-local only binds a loopback address (got {self.host}); set --token to listen elsewhere"
+                f"--insecure-local only binds a loopback address (got {self.host}); set a token ($REWARDSMITH_TOKEN or --token-file) to listen elsewhere"
             )
         if self.max_batch < 1 or self.max_pending < self.max_batch:
             raise ValueError("max_pending must be at least max_batch, and max_batch at least 1")
