@@ -13,6 +13,19 @@ from rewardsmith.types import Abstain, Group, RewardResult, RowError, Sample, St
 
 __version__ = "0.1.0"
 
+#: Subpackages reachable as attributes after a plain ``import rewardsmith`` (imported on first use, so the
+#: import stays light): ``rewardsmith.integrations.trl.reward_funcs(spec)`` works as the README writes it.
+_LAZY_SUBPACKAGES = frozenset({"compose", "engine", "evaluate", "execution", "integrations", "judges", "models",
+                               "process", "sandbox", "selfreward", "server", "testing", "verifiers"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def score(spec: "RewardSpec | str | dict", samples: "list", step: "int | None" = None, **options: object) -> "list[RewardResult]":
     """Score samples with a spec (path, YAML text, dict or RewardSpec) in one call."""

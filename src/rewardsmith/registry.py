@@ -13,6 +13,7 @@ import inspect
 import logging
 import math
 import pkgutil
+import threading
 import typing
 import warnings
 from dataclasses import dataclass, field
@@ -355,6 +356,10 @@ def call_result(fn: Callable[..., Any], kwargs: dict[str, Any]) -> RewardResult:
         return to_result(fn(**kwargs))
     except Abstain as exc:
         return RewardResult.abstain(str(exc) or "reward abstained")
+    except ModuleNotFoundError as exc:  # an optional dependency: say which extra provides it
+        from rewardsmith.extras import install_hint
+
+        return RewardResult.error(f"{type(exc).__name__}: {exc} ({install_hint(exc.name or '?')})")
     except Exception as exc:  # a reward that raises is an error result, never a zero
         return RewardResult.error(f"{type(exc).__name__}: {exc}")
 
@@ -377,6 +382,8 @@ def many_results(value: Any, n: int) -> list[RewardResult]:
 _REGISTRY: dict[str, RewardDef] = {}
 _BUILTIN_FAILURES: dict[str, str] = {}
 _builtins_loaded = False
+_builtins_loading = False  # set while the lock holder imports (a re-entrant call returns)
+_builtins_lock = threading.RLock()  # re-entrant: an import of ours may call get_reward
 
 
 def _first_doc_line(obj: Any) -> str:
@@ -539,11 +546,26 @@ def reward(
 
 
 def load_builtins() -> None:
-    """Import every module of the built-in reward packages so their ``@reward`` decorators run."""
-    global _builtins_loaded
+    """Import every module of the built-in reward packages so their ``@reward`` decorators run.
+
+    Thread-safe: the first caller imports while the others wait, and the registry counts as loaded only
+    once every module has been imported (a second thread never sees a half-filled registry). A call made
+    from inside one of those imports (same thread) returns at once."""
+    global _builtins_loaded, _builtins_loading
     if _builtins_loaded:
         return
-    _builtins_loaded = True
+    with _builtins_lock:
+        if _builtins_loaded or _builtins_loading:  # loaded meanwhile, or re-entered by an import of ours
+            return
+        _builtins_loading = True
+        try:
+            _import_builtins()
+        finally:
+            _builtins_loading = False
+        _builtins_loaded = True
+
+
+def _import_builtins() -> None:
     for package in _BUILTIN_PACKAGES:
         full = f"rewardsmith.{package}"
         try:
@@ -559,7 +581,6 @@ def load_builtins() -> None:
             except Exception as exc:  # reported by `rewardsmith list` and `check`, not swallowed
                 _BUILTIN_FAILURES[info.name] = f"{type(exc).__name__}: {exc}"
                 log.warning("could not import %s: %s", info.name, exc)
-
 
     # third-party reward packages: [project.entry-points."rewardsmith.rewards"] name = "pkg.module"
     from importlib.metadata import entry_points

@@ -156,19 +156,45 @@ def count_done(path: Path) -> int:
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
 
+class OutputBusy(RuntimeError):
+    """Another process is writing the same output file."""
+
+
+#: Output formats ``RowWriter`` writes (by suffix).
+OUTPUT_SUFFIXES = (".jsonl", ".parquet")
+
+
 class RowWriter:
     """Appends output rows as they complete (flushed per chunk). Parquet output is written from a JSONL
-    sidecar (``OUT.partial.jsonl``) when the run finishes, so an interrupted run loses nothing."""
+    sidecar (``OUT.partial.jsonl``) when the run finishes, so an interrupted run loses nothing.
+
+    The file rows are appended to is locked (``flock``) while the writer is open: a second writer on the
+    same output raises ``OutputBusy`` instead of interleaving its rows. ``resume=False`` empties it (after
+    taking the lock)."""
 
     def __init__(self, path: str | Path, resume: bool = True) -> None:
         self.path = Path(path)
         self.parquet = self.path.suffix == ".parquet"
         self.partial = self.path.with_name(self.path.name + ".partial.jsonl") if self.parquet else self.path
         self.partial.parent.mkdir(parents=True, exist_ok=True)
-        if not resume and self.partial.exists():
-            self.partial.unlink()
-        self.done = count_done(self.partial) if resume else 0
         self._f = open(self.partial, "ab", buffering=1 << 20)
+        try:
+            _lock(self._f, self.partial)
+        except OutputBusy:
+            self._f.close()
+            raise
+        if not resume:
+            self._f.truncate(0)
+        self.done = count_done(self.partial) if resume else 0
+
+    def abort(self) -> int:
+        """Close after a failed write (a full disk): what could not be written is dropped, a torn last row is
+        cut off; returns the complete rows on disk (a rerun resumes after them)."""
+        try:
+            self._f.close()  # the buffer's flush fails again; the file is closed all the same
+        except OSError:
+            pass
+        return count_done(self.partial)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         # one row at a time into the (1 MiB) buffer: cheaper than joining the chunk's rows first
@@ -185,6 +211,8 @@ class RowWriter:
         self._f.flush()
 
     def finish(self) -> None:
+        """Close; Parquet output is converted from the partial JSONL (which is then removed). On failure
+        (a full disk) the partial stays, for a rerun to convert."""
         self._f.close()
         if self.parquet:
             import pyarrow as pa
@@ -202,6 +230,21 @@ class RowWriter:
                             r[key] = orjson.dumps(r[key], default=str).decode()
                 table = pa.Table.from_pylist(rows)
             tmp = self.path.with_name(self.path.name + ".tmp")
-            pq.write_table(table, tmp)
-            os.replace(tmp, self.path)
+            try:
+                pq.write_table(table, tmp)
+                os.replace(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
             self.partial.unlink()
+
+
+def _lock(f: Any, path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): no lock
+        return
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise OutputBusy(f"{path} is being written by another process (another `rewardsmith score` on the same "
+                         "output?); wait for it to finish or write to another file") from None

@@ -1,7 +1,7 @@
 """What a rollout is and what a reward says about it.
 
 ``Sample`` is one completion of one prompt, ``Group`` the n completions of one prompt, ``RewardResult``
-the tri-state verdict. The row shapes follow the contract in DESIGN.md.
+the tri-state verdict. The row shapes follow the contract in docs/design.md.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ class Sample:
 
     @classmethod
     def from_row(cls, row: Any, where: str = "?") -> Sample:
-        """Validate one input row (contract in DESIGN.md); raise ``RowError`` naming row and field."""
+        """Validate one input row (contract in docs/design.md); raise ``RowError`` naming row and field."""
         if isinstance(row, Sample):
             return row
         if not isinstance(row, dict):

@@ -57,13 +57,20 @@ def free_port() -> int:
 class ServeProcess:
     """`rewardsmith serve SPEC ...` in a subprocess; ``url``, ``pid``, ``stop()`` (SIGTERM, graceful)."""
 
-    def __init__(self, spec_path: Path, *args: str, token: str | None = "test-token", cache_dir: Path | None = None, log: Path | None = None) -> None:
+    def __init__(self, spec_path: Path, *args: str, token: str | None = "test-token", cache_dir: Path | None = None,
+                 log: Path | None = None, insecure: bool = True) -> None:
+        """``token``: passed in $REWARDSMITH_TOKEN; None: ``--insecure-local`` (unless ``insecure=False``:
+        then ``args`` say where the token comes from)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         cmd = [sys.executable, "-m", "rewardsmith", "serve", str(spec_path), "--port", str(self.port), *args]
-        cmd += ["--token", token] if token else ["--insecure-local"]
         env = dict(os.environ)
+        env.pop("REWARDSMITH_TOKEN", None)
+        if token:
+            env["REWARDSMITH_TOKEN"] = token  # the token goes in the environment, not on the command line
+        elif insecure:
+            cmd.append("--insecure-local")
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
         if cache_dir is not None:
             env["REWARDSMITH_CACHE_DIR"] = str(cache_dir)
@@ -92,7 +99,8 @@ class ServeProcess:
         raise RuntimeError(f"server not ready after {limit}s:\n{self.log()}")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 30.0) -> int:
@@ -134,7 +142,7 @@ def math_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def math_server(math_spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """One token-protected server for the API tests (small limits so the limit paths are reachable)."""
     srv = ServeProcess(
-        math_spec, "--workers", "2", "--no-cache", "--max-batch", "256", "--max-body-mb", "1", "--stream-chunk", "64",
+        math_spec, "--workers", "2", "--no-cache", "--max-batch", "256", "--max-body-mb", "1", "--stream-chunk", "64", "--docs",
         log=tmp_path_factory.mktemp("logs") / "math_server.log",
     )
     yield srv

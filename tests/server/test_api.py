@@ -119,9 +119,8 @@ def test_spec_health_and_openapi(math_server: ServeProcess, math_spec: Path) -> 
     assert [c["name"] for c in spec["components"]] == ["correct", "words", "rep"]
     assert spec["components"][0]["reward"] == "math_equiv"
     assert httpx.get(math_server.url + "/healthz").json() == {"status": "ok"}
-    ready = httpx.get(math_server.url + "/readyz").json()
-    assert ready["status"] == "ready" and ready["spec_hash"] == spec["spec_hash"]
-    schema = httpx.get(math_server.url + "/openapi.json").json()
+    assert httpx.get(math_server.url + "/readyz").json() == {"status": "ready"}  # nothing about the spec or load
+    schema = httpx.get(math_server.url + "/openapi.json").json()  # this server runs with --docs
     for path in ("/v1/score", "/v1/score/groups", "/v1/score/stream", "/v1/spec", "/get_reward", "/metrics"):
         assert path in schema["paths"]
     methods = {m for p in schema["paths"].values() for m in p}

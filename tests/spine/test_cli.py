@@ -13,10 +13,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).parent
+SRC = HERE.parents[1] / "src"
+PYTHONPATH = os.pathsep.join([str(SRC), str(HERE)])  # this checkout's code first, then the test rewards
 
 
 def cli(*args: str, env_extra: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(HERE), **(env_extra or {}))
+    env = dict(os.environ, PYTHONPATH=PYTHONPATH, **(env_extra or {}))
     return subprocess.run([sys.executable, "-m", "rewardsmith", *args], capture_output=True, text=True, env=env, timeout=300, **kw)
 
 
@@ -72,7 +74,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path: Path) -> None:
     n = 600
     write_rows(src, n)
     out = tmp_path / "out.jsonl"
-    env = dict(os.environ, PYTHONPATH=str(HERE))
+    env = dict(os.environ, PYTHONPATH=PYTHONPATH)
     args = [sys.executable, "-m", "rewardsmith", "score", str(spec), "-i", str(src), "-o", str(out), "--no-cache", "-q", "--chunk", "50", "--workers", "2"]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120

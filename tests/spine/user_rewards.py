@@ -102,3 +102,33 @@ def t_chunky(completion: str, log: str = "", delay: float = 0.0) -> RewardResult
         return RewardResult.ok(1.0, info={"f": lambda: 0})
     time.sleep(delay)
     return float(len(completion))
+
+
+_HOARD: list[bytearray] = []
+
+
+def leaky(completion: str, mib: int = 20) -> float:
+    """Leaks ``mib`` MiB per call (touched, so resident) and returns how many calls this process has served:
+    the worker-recycling tests read from it how long a worker lived."""
+    block = bytearray(mib << 20)
+    block[:: 4096] = b"\x01" * len(block[:: 4096])
+    _HOARD.append(block)
+    return float(len(_HOARD))
+
+
+@reward("t_sleepy_thread", executor="thread", timeout=1.0, replace=True)
+def t_sleepy_thread(completion: str, marker: str = "", seconds: float = 30.0) -> float:
+    """A thread-executor reward that runs past its timeout, then writes ``marker`` when it finally returns."""
+    time.sleep(seconds)
+    if marker:
+        Path(marker).write_text("finished")
+    return 1.0
+
+
+def gated_len(completion: str, release: str) -> float:
+    """Length of the completion; a completion starting with 'w' waits until the file ``release`` exists (at
+    most 120 s), so a test can hold a run in the middle for as long as it needs."""
+    deadline = time.monotonic() + 120
+    while completion.startswith("w") and not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return float(len(completion))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from typing import Any
 
 NAME = "check"
 HELP = "validate a spec file without scoring anything"
@@ -36,7 +37,22 @@ def environment_errors(spec: object) -> list[str]:
     return _collect(spec, "environment_errors")
 
 
+def missing_dependencies(spec: Any) -> list[str]:
+    """One line per component whose reward imports a module that is not installed (every row would error),
+    naming the extra to install."""
+    from rewardsmith.extras import install_hint, missing_modules
+
+    problems = []
+    for c, b in zip(spec.components, spec.bound):
+        for module in missing_modules(b.definition.target):
+            problems.append(f"component '{c.name}' (reward {b.definition.name}) needs {module}, which is not installed: "
+                            f"{install_hint(module)}")
+    return problems
+
+
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from rewardsmith.cli import console
     from rewardsmith.spec import load_spec
 
@@ -46,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         weight = c.weight if isinstance(c.weight, float) else f"schedule {c.weight.schedule}"
         console.print(f"  {c.name}: {b.definition.name} weight={weight} runs={b.definition.executor} source={b.definition.source}")
     status = 0
+    for problem in missing_dependencies(spec):
+        console.print(f"[bold red]ERROR[/bold red] {escape(problem)}", highlight=False)
+        status = 1
     for w in environment_warnings(spec):
         console.print(f"[bold yellow]WARNING[/bold yellow] {w}")
     for e in environment_errors(spec):

@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         err_console.print(f"[red]{exc}[/red]")
         return 2
 
+    from rewardsmith.evaluate.report import step_label
+
     def f(v: float | None) -> str:
         return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3g}"
 
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     for col in ["step", "rows", "reward", *comps, "length", "zero-var", "error", "abstain", "disagree"]:
         t.add_column(col, justify="right")
     for s in report.steps:
-        t.add_row(f(s.step), str(s.rows), f(s.reward_mean), *(f(s.means.get(c)) for c in comps), f(s.length_mean),
+        t.add_row(step_label(s.step), str(s.rows), f(s.reward_mean), *(f(s.means.get(c)) for c in comps), f(s.length_mean),
                   f(s.zero_variance_share), f(s.error_rate), f(s.abstain_rate), f(s.disagreement))
     console.print(t)
     if report.alarms:
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         for col in ("alarm", "start step", "end step", "peak", "detail"):
             a.add_column(col)
         for al in report.alarms:
-            a.add_row(al.name, f(al.start_step), "ongoing" if al.end_step is None else f(al.end_step), f(al.peak), al.detail)
+            a.add_row(al.name, step_label(al.start_step), "ongoing" if al.end_step is None else step_label(al.end_step), f(al.peak), al.detail)
         console.print(a)
     else:
         console.print("no alarms")

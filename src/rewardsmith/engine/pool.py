@@ -13,6 +13,13 @@ when it wakes (at the earliest deadline), so a hung item is killed with its whol
 killer) reports the item it was running as a crash. In both cases the results the worker had already
 sent are kept, the rest of its chunk (including results it had not sent yet) is requeued, and a fresh
 worker takes its place: the pool recovers by itself.
+
+Recycling: a reward that leaks memory (or state) grows its worker call after call. With ``max_tasks`` a
+worker leaves after that many items; with ``max_rss_mb`` it leaves after an item that left its resident
+memory above that many MiB (read from ``/proc/self/statm`` after an item, at most every ``RSS_CHECK_S``;
+Linux). It first sends what
+it has finished and a recycle note; the parent requeues the rest of its chunk (not started, so nothing is
+lost or run twice), starts a fresh worker and counts the recycle (``recycles``, logged at INFO).
 """
 
 from __future__ import annotations
@@ -42,6 +49,10 @@ FLUSH_S = 0.05
 #: Most tasks in one chunk.
 MAX_CHUNK = 64
 
+#: A worker with a memory limit reads its resident size after an item at most this often (reading it costs
+#: about 9 us: every item of a cheap reward would pay that; a leak grows over many items anyway).
+RSS_CHECK_S = 0.005
+
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 # the shared progress record of a worker: items started since it was spawned, and when the item it is on
 # started (time.monotonic(), the same clock in every process; 0.0 when it is between chunks)
@@ -61,6 +72,35 @@ class Task:
 
 
 Outcome = "RewardResult | list[RewardResult]"
+
+
+@dataclass(frozen=True, slots=True)
+class Recycled:
+    """A worker's last message before it leaves on purpose: why, after how many items, at what size."""
+
+    reason: str  # "tasks" or "memory"
+    tasks: int
+    rss_mb: float
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+_STATM: list[tuple[int, int]] = []  # (fd, pid)
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MiB (0.0 where ``/proc`` is not available).
+
+    >>> rss_mb() > 1.0
+    True
+    """
+    try:
+        if not _STATM or _STATM[0][1] != os.getpid():
+            _STATM[:] = [(os.open("/proc/self/statm", os.O_RDONLY), os.getpid())]
+        return int(os.pread(_STATM[0][0], 128, 0).split()[1]) * _PAGE / (1 << 20)
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _die_with_parent() -> None:
@@ -86,9 +126,10 @@ def run_task(table: Sequence[BoundReward], task: Task) -> Any:
     return call_result(fn, task.kwargs)
 
 
-def _send_results(conn: Connection, done: list[tuple[int, Any]], sizes: list[int]) -> None:
+def _send_results(conn: Connection, done: list[tuple[int, Any]], sizes: list[int], note: Recycled | None = None) -> None:
+    """One message: ``(finished results, recycle note or None)``."""
     try:
-        data = pickle.dumps(done, protocol=_PROTOCOL)
+        data = pickle.dumps((done, note), protocol=_PROTOCOL)
     except Exception:  # an unpicklable result: that item becomes an error, the others go as they are
         fixed = []
         for (tid, outcome), n in zip(done, sizes):
@@ -98,11 +139,14 @@ def _send_results(conn: Connection, done: list[tuple[int, Any]], sizes: list[int
                 bad = RewardResult.error(f"result could not be sent back: {type(exc).__name__}: {exc}")
                 outcome = [bad] * n if n else bad
             fixed.append((tid, outcome))
-        data = pickle.dumps(fixed, protocol=_PROTOCOL)
+        data = pickle.dumps((fixed, note), protocol=_PROTOCOL)
     conn.send_bytes(data)
 
 
-def _worker_main(conn: Connection, table: Sequence[BoundReward], parent: int, progress: Any) -> None:
+def _worker_main(
+    conn: Connection, table: Sequence[BoundReward], parent: int, progress: Any,
+    max_tasks: int | None = None, max_rss_mb: float | None = None,
+) -> None:
     os.setpgid(0, 0)
     _die_with_parent()
     if os.getppid() != parent:
@@ -110,6 +154,7 @@ def _worker_main(conn: Connection, table: Sequence[BoundReward], parent: int, pr
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     clock = time.monotonic
     started = 0
+    last_rss_check = 0.0
     while True:
         try:
             batch = pickle.loads(conn.recv_bytes())
@@ -132,6 +177,15 @@ def _worker_main(conn: Connection, table: Sequence[BoundReward], parent: int, pr
                 held_since = clock()
             done.append((task.tid, outcome))
             sizes.append(task.n)
+            if max_tasks is not None or max_rss_mb is not None:
+                size = 0.0
+                if max_rss_mb is not None and clock() - last_rss_check >= RSS_CHECK_S:
+                    size, last_rss_check = rss_mb(), clock()
+                reason = ("tasks" if max_tasks is not None and started >= max_tasks
+                          else "memory" if max_rss_mb is not None and size > max_rss_mb else None)
+                if reason is not None:  # leave between items: what is done goes back, the rest is requeued
+                    _send_results(conn, done, sizes, Recycled(reason, started, size))
+                    os._exit(0)
         _send_results(conn, done, sizes)
         progress[_SINCE] = 0.0
 
@@ -151,7 +205,10 @@ class WorkerPool:
     ``run(tasks)`` returns ``{tid: outcome}`` for every task; it never raises for a task's sake.
     """
 
-    def __init__(self, table: Sequence[BoundReward], workers: int, context: str = "fork") -> None:
+    def __init__(
+        self, table: Sequence[BoundReward], workers: int, context: str = "fork",
+        max_tasks: int | None = None, max_rss_mb: float | None = None,
+    ) -> None:
         self.table = list(table)
         self.size = max(1, workers)
         self._ctx = mp.get_context(context)
@@ -159,6 +216,10 @@ class WorkerPool:
         self._selector: selectors.BaseSelector | None = None
         self.crashes = 0
         self.timeouts = 0
+        self.max_tasks = max_tasks if max_tasks and max_tasks > 0 else None
+        self.max_rss_mb = max_rss_mb if max_rss_mb and max_rss_mb > 0 else None
+        self.recycles: dict[str, int] = {"tasks": 0, "memory": 0}
+        self.largest_rss_mb = 0.0  # the largest size a worker reported when it was recycled for memory
 
     # ------------------------------------------------------------------------------------------ workers
 
@@ -167,7 +228,7 @@ class WorkerPool:
         progress = self._ctx.RawArray(ctypes.c_double, 2)
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(child_conn, self.table, os.getpid(), progress),
+            args=(child_conn, self.table, os.getpid(), progress, self.max_tasks, self.max_rss_mb),
             daemon=True,
             name="rewardsmith-worker",
         )
@@ -211,7 +272,22 @@ class WorkerPool:
 
     def _replace(self, w: _Worker) -> None:
         self._kill(w)
-        self._workers[self._workers.index(w)] = self._spawn()
+        if w in self._workers:
+            self._workers[self._workers.index(w)] = self._spawn()
+
+    def _recycled(self, w: _Worker, note: Recycled) -> None:
+        """A worker that left on purpose: count it and start a fresh one (the caller requeued its work)."""
+        self.recycles[note.reason] = self.recycles.get(note.reason, 0) + 1
+        if note.reason == "memory":
+            self.largest_rss_mb = max(self.largest_rss_mb, note.rss_mb)
+        log.info("recycled worker %d after %d items (%s: %.0f MiB resident)", w.proc.pid, note.tasks,
+                 "task limit" if note.reason == "tasks" else f"over {self.max_rss_mb:g} MiB", note.rss_mb)
+        w.proc.join(timeout=5)
+        self._replace(w)
+
+    @property
+    def recycled(self) -> int:
+        return sum(self.recycles.values())
 
     @staticmethod
     def _current(w: _Worker) -> tuple[int, float] | None:
@@ -262,7 +338,7 @@ class WorkerPool:
         def receive(w: _Worker) -> bool:
             """Take one message of results; False when the worker is gone."""
             try:
-                answers = pickle.loads(w.conn.recv_bytes())
+                answers, note = pickle.loads(w.conn.recv_bytes())
             except (EOFError, OSError):
                 return False
             for tid, outcome in answers:
@@ -271,6 +347,10 @@ class WorkerPool:
                     raise RuntimeError(f"worker answered task {tid}, expected {task.tid}")
                 w.answered += 1
                 done(tid, outcome)
+            if note is not None:  # it left on purpose; the rest of its chunk was not started: run it elsewhere
+                pending.extendleft(reversed(w.inflight))
+                w.inflight.clear()
+                self._recycled(w, note)
             return True
 
         def drain(w: _Worker) -> bool:
@@ -294,6 +374,8 @@ class WorkerPool:
 
         def crashed(w: _Worker) -> None:
             drain(w)  # what it sent before it died counts
+            if w not in self._workers:  # it had left on purpose (recycled) and is replaced already
+                return
             w.proc.join(timeout=1)
             if not w.inflight:
                 self._replace(w)

@@ -13,6 +13,14 @@ a second loss makes those items ``error``.
 
     engine = RayEngine("spec.yaml", address="auto")      # a running cluster; None starts a local Ray
     results = engine.score(rows)
+
+Joining a running cluster (``address="HOST:PORT"``, ``rewardsmith score --backend ray --address``): Ray
+turns token authentication on by itself for a cluster it finds on its own, but never when the address is
+given, so a client of a cluster started with ``ray start --head`` (token mode whenever a token exists) was
+refused with ``InvalidAuthToken``. ``RayEngine`` switches token mode on for the join when ``RAY_AUTH_MODE``
+is unset and Ray's own token is at hand: ``$RAY_AUTH_TOKEN``, the file in ``$RAY_AUTH_TOKEN_PATH``, or
+``~/.ray/auth_token`` (where ``ray get-auth-token --generate`` writes it). ``RAY_AUTH_MODE=disabled`` keeps
+it off.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import logging
 import math
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from rewardsmith.engine.cache import Cache
@@ -32,6 +41,62 @@ from rewardsmith.types import RewardResult
 log = logging.getLogger("rewardsmith")
 
 _ACTOR_CLASS: Any = None
+
+#: Ray's own settings for token authentication (``ray/_private/authentication``).
+RAY_AUTH_MODE_ENV = "RAY_AUTH_MODE"
+RAY_TOKEN_ENV = "RAY_AUTH_TOKEN"
+RAY_TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
+
+
+def ray_token_source(environ: dict[str, str] | None = None, home: Path | None = None) -> str | None:
+    """Where Ray would read the cluster token from, in Ray's order: ``$RAY_AUTH_TOKEN``, the file named by
+    ``$RAY_AUTH_TOKEN_PATH``, ``~/.ray/auth_token``; None when there is none.
+
+    >>> ray_token_source({"RAY_AUTH_TOKEN": "abc"}), ray_token_source({}, Path("/nonexistent"))
+    ('$RAY_AUTH_TOKEN', None)
+    """
+    env = os.environ if environ is None else environ
+    if env.get(RAY_TOKEN_ENV, "").strip():
+        return f"${RAY_TOKEN_ENV}"
+    path = env.get(RAY_TOKEN_PATH_ENV)
+    if path and Path(path).expanduser().is_file():
+        return path
+    default = (Path.home() if home is None else home) / ".ray" / "auth_token"
+    return str(default) if default.is_file() else None
+
+
+def enable_token_auth_for_join() -> str | None:
+    """Before ``ray.init(address=...)``: token mode on when ``RAY_AUTH_MODE`` is unset and a token is at hand
+    (for this process and the processes it starts). Returns where the token comes from, or None."""
+    if os.environ.get(RAY_AUTH_MODE_ENV) is not None:
+        return None
+    source = ray_token_source()
+    if source is None:
+        return None
+    os.environ[RAY_AUTH_MODE_ENV] = "token"
+    try:  # Ray caches its config when imported: refresh it, as Ray itself does when it turns token mode on
+        from ray._raylet import Config
+
+        Config.initialize("")
+    except Exception as exc:  # an older or newer Ray without this internal: the environment variable remains
+        log.debug("could not refresh Ray's config: %s", exc)
+    return source
+
+
+def _gist(exc: BaseException) -> str:
+    """The telling line of a Ray connection failure (its messages embed whole tracebacks)."""
+    lines: list[str] = []
+    while exc is not None:
+        lines += [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        exc = exc.__cause__  # type: ignore[assignment]
+    for ln in lines:
+        if "InvalidAuthToken" in ln or "Unauthenticated" in ln:
+            return ln[:300]
+    return (lines[-1] if lines else "connection failed")[:300]
+
+
+class RayJoinError(ConnectionError):
+    """Could not join the Ray cluster at the given address (the message says what to check)."""
 
 
 class _ScoringActor:
@@ -106,7 +171,18 @@ class RayEngine(Engine):
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "ignore_reinit_error": True}
             if address is None and workers:
                 options["num_cpus"] = workers
-            ray.init(address=address, **options)
+            source = enable_token_auth_for_join() if address not in (None, "auto", "local") else None
+            if source is not None:
+                log.info("joining the Ray cluster at %s with token authentication (token from %s)", address, source)
+            try:
+                ray.init(address=address, **options)
+            except (ConnectionError, RuntimeError) as exc:
+                if address is None:
+                    raise
+                hint = (f"the token came from {source}: is it this cluster's token?" if source else
+                        f"if the cluster uses token authentication, give its token in ${RAY_TOKEN_ENV}, in a file named by "
+                        f"${RAY_TOKEN_PATH_ENV}, or in ~/.ray/auth_token")
+                raise RayJoinError(f"could not join the Ray cluster at {address}: {_gist(exc)} ({hint})") from exc
             self._started_ray = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, workers or cpus)

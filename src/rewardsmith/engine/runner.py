@@ -86,6 +86,10 @@ class _PoolBatch:
         return {self.owners[base + i][1]: results[base + i] for i in range(len(tasks))}
 
 
+#: Default resident-memory limit of a worker process (MiB): past it after an item, the worker is recycled.
+MAX_WORKER_MB = 4096.0
+
+
 def group_key(s: Sample) -> str:
     """Samples of one group: the row's ``group`` field, else samples sharing the prompt text and images."""
     return s.group_key
@@ -97,7 +101,13 @@ class Engine:
     Options: ``workers`` (processes for CPU-bound rewards; default: cores), ``cache`` (True: the SQLite
     cache under ~/.cache/rewardsmith, False: none, a path, or a ``Cache``), ``concurrency`` (async
     rewards in flight), ``threads`` (for thread-executor rewards), ``context`` (multiprocessing start
-    method, default fork).
+    method, default fork), ``max_tasks_per_worker`` / ``max_worker_mb`` (recycle a worker process after that
+    many items, or after an item that left it above that resident size; see ``engine.pool``; ``recycles``
+    counts them).
+
+    A ``thread`` reward that runs past its timeout gets ``error: timeout`` on time, but its thread cannot be
+    stopped and runs on in the background until the call returns (the ``rewardsmith`` command exits without
+    waiting for it). Rewards that may hang belong on ``process``, where a timeout kills the worker.
     """
 
     def __init__(
@@ -109,6 +119,8 @@ class Engine:
         concurrency: int = 64,
         threads: int | None = None,
         context: str = "fork",
+        max_tasks_per_worker: int | None = None,
+        max_worker_mb: float | None = MAX_WORKER_MB,
     ) -> None:
         self.spec = load_spec(spec)
         self.table: list[BoundReward] = self.spec.bound
@@ -120,6 +132,8 @@ class Engine:
         self.cache: Cache | None = cache if isinstance(cache, Cache) else None
         self.concurrency = concurrency
         self._context = context
+        self.max_tasks_per_worker = max_tasks_per_worker
+        self.max_worker_mb = max_worker_mb
         self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
         self._pool_run_lock = threading.Lock()
@@ -223,8 +237,15 @@ class Engine:
     def _get_pool(self) -> WorkerPool:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = WorkerPool(self.table, self.workers, self._context)
+                self._pool = WorkerPool(self.table, self.workers, self._context,
+                                        max_tasks=self.max_tasks_per_worker, max_rss_mb=self.max_worker_mb)
             return self._pool
+
+    @property
+    def recycles(self) -> dict[str, int]:
+        """Worker processes recycled so far, by reason (``tasks``: the task limit, ``memory``: the size limit)."""
+        pool = self._pool
+        return dict(pool.recycles) if pool is not None else {"tasks": 0, "memory": 0}
 
     def _run_pool(self, pool: WorkerPool, tasks: list[Task]) -> dict[int, Any]:
         with self._pool_run_lock:  # one batch at a time: task ids are per component

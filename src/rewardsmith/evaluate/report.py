@@ -166,9 +166,10 @@ def probe_section(probe: dict[str, Any]) -> str:
     for key, title in (("bias", "bias probes"), ("noise", "reward-noise robustness")):
         items = probe.get(key) or []
         if items:
-            cols = list(items[0])
-            extra += (f"<h3>{title}</h3><table class=\"probe-{key}\"><tr>{''.join(f'<th>{_esc(c)}</th>' for c in cols)}</tr>"
-                      + "".join("<tr>" + "".join(f"<td>{_esc(_cell(it.get(c)))}</td>" for c in cols) + "</tr>" for it in items)
+            cols = list(dict.fromkeys(c for it in items for c in it))
+            extra += (f"<h3>{title}</h3><table class=\"probe-{key}\"><tr>"
+                      + "".join(f'<th title="{_esc(c)}">{_esc(COLUMN_LABELS.get(c, c.replace("_", " ")))}</th>' for c in cols) + "</tr>"
+                      + "".join("<tr>" + "".join(f"<td>{_esc(_labelled_cell(c, it.get(c)))}</td>" for c in cols) + "</tr>" for it in items)
                       + "</table>")
     fam_rows = []
     for fam, rs in _by_family(probe.get("rows") or []).items():
@@ -202,6 +203,40 @@ def _by_family(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
     return out
 
 
+#: Readable headers for the bias and noise tables (the JSON keys stay as they are; each header's tooltip shows it).
+COLUMN_LABELS = {
+    "bias": "bias",
+    "target": "scored by",
+    "share_padded_higher": "padded scored higher",
+    "dbg": "judge minus gold (own answers)",
+    "others_judge_minus_gold": "judge minus gold (other models)",
+    "n": "n",
+    "flip_share": "rewards flipped",
+    "pair_order_kept": "pair order kept",
+    "top_pick_gold": "gold of top pick",
+    "groups": "groups",
+}
+#: Columns that are shares of 0..1, shown as percentages.
+SHARE_COLUMNS = frozenset({"share_padded_higher", "flip_share", "pair_order_kept", "top_pick_gold"})
+
+
+def _labelled_cell(column: str, v: Any) -> str:
+    if column in SHARE_COLUMNS and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return f"{100 * v:.1f}%"
+    return _cell(v)
+
+
+def step_label(v: Any) -> str:
+    """A training step as a whole number (monitors keep steps as floats).
+
+    >>> step_label(6.0), step_label(6.5), step_label(None)
+    ('6', '6.5', '')
+    """
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return "" if v is None else str(v)
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -209,21 +244,32 @@ def _cell(v: Any) -> str:
 
 
 def eval_section(reports: Sequence[dict[str, Any]]) -> str:
-    """The eval table: each headline metric with its bootstrap interval; then the listed examples (pairs the
-    spec got wrong), with their images as thumbnails."""
+    """The eval table: each headline metric with its bootstrap interval; each slice (per column of the data,
+    e.g. category or source) with its own value, interval and n; then the listed examples (pairs the spec got
+    wrong), with their images as thumbnails."""
     body = []
+    slices = []
     examples = []
     for rep in reports:
         for name, m in (rep.get("metrics") or {}).items():
             lo, hi = (m.get("ci") or [float("nan"), float("nan")])
             body.append(f"<tr><td>{_esc(rep.get('name'))}</td><td>{_esc(name)}</td><td>{100 * m['value']:.2f}</td>"
                         f"<td>[{100 * lo:.2f}, {100 * hi:.2f}]</td><td>{m.get('n', '')}</td></tr>")
+        for column, values in (rep.get("slices") or {}).items():
+            for key, m in sorted(values.items(), key=lambda kv: -int(kv[1].get("n", 0))):
+                lo, hi = (m.get("ci") or [float("nan"), float("nan")])
+                slices.append(f"<tr><td>{_esc(rep.get('name'))}</td><td>{_esc(column)}</td><td>{_esc(key)}</td>"
+                              f"<td>{100 * m['value']:.2f}</td><td>[{100 * lo:.2f}, {100 * hi:.2f}]</td><td>{m.get('n', '')}</td></tr>")
         listed = [d for d in rep.get("disagreements") or [] if isinstance(d, dict)]
         if listed:
             examples.append(f"<h3>{_esc(rep.get('name'))}: examples scored wrong ({len(listed)})</h3>"
                             + examples_table(listed[:EXAMPLES_SHOWN], "eval-examples"))
-    return ("<h2>Evaluation</h2><table class=\"eval-table\"><tr><th>benchmark</th><th>metric</th><th>value (%)</th>"
-            f"<th>95% CI</th><th>n</th></tr>{''.join(body)}</table>" + "".join(examples))
+    table = ("<h2>Evaluation</h2><table class=\"eval-table\"><tr><th>benchmark</th><th>metric</th><th>value (%)</th>"
+             f"<th>95% CI</th><th>n</th></tr>{''.join(body)}</table>")
+    if slices:
+        table += ("<h3>By slice</h3><table class=\"eval-slices\"><tr><th>benchmark</th><th>slice by</th><th>slice</th>"
+                  f"<th>value (%)</th><th>95% CI</th><th>n</th></tr>{''.join(slices)}</table>")
+    return table + "".join(examples)
 
 
 #: examples listed per eval report / probe in the HTML
@@ -337,9 +383,10 @@ def build_report(
 
 def monitor_section(monitor: dict[str, Any]) -> str:
     alarms = monitor.get("alarms") or []
-    body = "".join(f"<tr><td>{_esc(a.get('name'))}</td><td>{_esc(a.get('start_step'))}</td><td>{_esc(a.get('detail'))}</td></tr>" for a in alarms)
-    return ("<h2>Training monitor alarms</h2><table class=\"monitor-table\"><tr><th>alarm</th><th>start step</th><th>detail</th></tr>"
-            f"{body or '<tr><td>none</td><td></td><td></td></tr>'}</table>")
+    body = "".join(f"<tr><td>{_esc(a.get('name'))}</td><td>{_esc(step_label(a.get('start_step')))}</td>"
+                   f"<td>{_esc(step_label(a.get('end_step')) or 'ongoing')}</td><td>{_esc(a.get('detail'))}</td></tr>" for a in alarms)
+    return ("<h2>Training monitor alarms</h2><table class=\"monitor-table\"><tr><th>alarm</th><th>start step</th><th>end step</th>"
+            f"<th>detail</th></tr>{body or '<tr><td>none</td><td></td><td></td><td></td></tr>'}</table>")
 
 
 def write_report(path: str | Path, text: str) -> Path:

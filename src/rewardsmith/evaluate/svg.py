@@ -20,16 +20,24 @@ def _esc(text: object) -> str:
 
 
 def fmt(x: float) -> str:
-    """A short tick label.
+    """A short tick label: plain digits up to 9999, then k / M (never scientific notation for large values).
 
-    >>> fmt(0.5), fmt(1234.0), fmt(1e-5), fmt(2.0)
-    ('0.5', '1.23e+03', '1e-05', '2')
+    >>> fmt(0.5), fmt(1234.0), fmt(3000.0), fmt(12500.0), fmt(2.5e6), fmt(1e-5), fmt(2.0), fmt(-0.25)
+    ('0.5', '1234', '3000', '12.5k', '2.5M', '1e-05', '2', '-0.25')
     """
     if x == 0:
         return "0"
-    if abs(x) >= 1000 or abs(x) < 1e-3:
+    a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if a >= 1e4:
+        return f"{x / 1e3:.3g}k"
+    if a >= 1000:
+        return f"{x:.0f}"
+    if a < 1e-3:
         return f"{x:.3g}"
-    return f"{x:.3g}".rstrip("0").rstrip(".") if "." in f"{x:.3g}" else f"{x:.3g}"
+    text = f"{x:.3g}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -117,13 +125,14 @@ def empty(kind: str, title: str, message: str) -> str:
 
 
 def histogram(values: Sequence[float], title: str, bins: int = 20, xlabel: str = "value", color: str = PALETTE[0]) -> str:
-    """Counts of values in equal-width bins."""
+    """Counts of values in equal-width bins. A constant column (every value the same) is drawn as one narrow
+    spike at its value with the words "all N values = v", not as a bar filling the plot."""
     vals = [float(v) for v in values if v is not None and math.isfinite(v)]
     if not vals:
         return empty("histogram", title, "no values")
     lo, hi = _bounds(vals)
     if min(vals) == max(vals):
-        bins = 1
+        return _constant_histogram(vals[0], len(vals), title, xlabel, color)
     width = (hi - lo) / bins
     counts = [0] * bins
     for v in vals:
@@ -135,6 +144,19 @@ def histogram(values: Sequence[float], title: str, bins: int = 20, xlabel: str =
         y = f.y(c)
         f.parts.append(f'<rect class="bar" x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0 - 1, 0.5):.1f}" '
                        f'height="{f.y(0) - y:.1f}" fill="{color}"><title>{_esc(fmt(lo + i * width))}..{_esc(fmt(lo + (i + 1) * width))}: {c}</title></rect>')
+    return f.render()
+
+
+def _constant_histogram(value: float, n: int, title: str, xlabel: str, color: str) -> str:
+    lo, hi = value - 1.0, value + 1.0
+    f = Frame("histogram", title, (lo, hi), (0, n * 1.25), xlabel, "count")
+    f.axes()
+    x0, x1 = f.x(value - 0.03), f.x(value + 0.03)
+    y = f.y(n)
+    f.parts.append(f'<rect class="bar" data-constant="true" x="{x0:.1f}" y="{y:.1f}" width="{x1 - x0:.1f}" '
+                   f'height="{f.y(0) - y:.1f}" fill="{color}"><title>{_esc(fmt(value))}: {n}</title></rect>')
+    f.parts.append(f'<text class="constant" x="{f.x(value):.1f}" y="{y - 6:.1f}" font-size="11" text-anchor="middle" '
+                   f'fill="#555">constant: all {n} values = {_esc(fmt(value))}</text>')
     return f.render()
 
 

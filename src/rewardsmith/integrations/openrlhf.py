@@ -1,11 +1,13 @@
-"""OpenRLHF adapter: a reward-function file for ``--remote_rm_url``.
+"""OpenRLHF adapter: a reward-function file for ``--reward.remote_url`` (OpenRLHF 0.11).
 
 OpenRLHF accepts either an HTTP endpoint or a ``.py`` file defining ``reward_func(queries, prompts, labels)``:
 
 - HTTP: ``rewardsmith serve SPEC`` answers OpenRLHF's POST on ``/get_reward``
-  (``--remote_rm_url http://host:8000/get_reward``).
-- File: ``--remote_rm_url $(python -c "import rewardsmith.integrations.openrlhf as m; print(m.__file__)")``
-  with the spec in ``$REWARDSMITH_SPEC`` (default: the built-in math spec). Scoring runs in-process.
+  (``--reward.remote_url http://rewardsmith:TOKEN@host:8000/get_reward``: OpenRLHF's client sends only the
+  URL, so the server's token rides in it as the Basic-auth password).
+- File: ``--reward.remote_url $(python -c "import rewardsmith.integrations.openrlhf as m; print(m.__file__)")``
+  with the spec in ``$REWARDSMITH_SPEC`` (default: the built-in math spec). Scoring runs in-process; the
+  engine is made once, under a lock (OpenRLHF calls from several threads at once).
 
 OpenRLHF's ``query`` is prompt + response as one decoded string; the response is ``query`` minus the
 ``prompt`` prefix. Errors: OpenRLHF has no masking, so an error or abstain gets ``$REWARDSMITH_ERROR_SCORE``
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from typing import Any, Sequence
 
 from rewardsmith.engine.runner import Engine
@@ -35,14 +38,18 @@ SPEC_ENV = "REWARDSMITH_SPEC"
 ERROR_SCORE_ENV = "REWARDSMITH_ERROR_SCORE"
 
 _engine: Engine | None = None
+_engine_lock = threading.Lock()
 
 
 def engine() -> Engine:
-    """The process's engine for ``$REWARDSMITH_SPEC`` (made on first use)."""
+    """The process's engine for ``$REWARDSMITH_SPEC`` (made on first use, once even when called from many
+    threads at the same time)."""
     global _engine
     if _engine is None:
-        source = os.environ.get(SPEC_ENV)
-        _engine = Engine(default_spec() if not source else load_spec(source))
+        with _engine_lock:
+            if _engine is None:
+                source = os.environ.get(SPEC_ENV)
+                _engine = Engine(default_spec() if not source else load_spec(source))
     return _engine
 
 

@@ -1,8 +1,11 @@
 """The FastAPI service: score endpoints, NDJSON streaming, OpenRLHF's /get_reward, health and metrics.
 
-The spec is fixed when the server starts (there is no endpoint that uploads a spec or code). Scoring
-endpoints require ``Authorization: Bearer <token>`` unless the server runs with ``insecure_local`` on
-a loopback address.
+The spec is fixed when the server starts (there is no endpoint that uploads a spec or code). Every endpoint
+but ``/healthz`` and ``/readyz`` requires the token (``Authorization: Bearer <token>``, or the token as the
+password of HTTP Basic auth) unless the server runs with ``insecure_local`` on a loopback address; it is
+checked before the request body is read. The API docs (``/docs``, ``/redoc``, ``/openapi.json``) are served
+only with ``ServerConfig.docs`` (``serve --docs``); then they need no token (a browser could not send one),
+as they hold the schema only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rewardsmith.server.admission import Admission, QueueFull
-from rewardsmith.server.auth import token_matches
+from rewardsmith.server.auth import OPEN_PATHS, RequireToken, token_matches
 from rewardsmith.server.config import ServerConfig
 from rewardsmith.server.metrics import ServerMetrics
 from rewardsmith.server.middleware import BodyLimit, RequestMetrics
@@ -111,12 +114,15 @@ def create_app(engine: Any, config: ServerConfig | None = None) -> FastAPI:
         version="1",
         summary="Reward scoring service: tri-state rewards (ok / abstain / error) for LLM RL.",
         lifespan=lifespan,
+        docs_url="/docs" if config.docs else None,
+        redoc_url="/redoc" if config.docs else None,
+        openapi_url="/openapi.json" if config.docs else None,
     )
     app.state.service = state
 
     def authorized(request: Request) -> None:
         if not token_matches(request.headers.get("authorization"), config.token):
-            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, "missing or wrong token", headers={"WWW-Authenticate": "Bearer"})
 
     auth = [Depends(authorized)]
 
@@ -127,10 +133,11 @@ def create_app(engine: Any, config: ServerConfig | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"], responses={503: {"model": Problem}})
     async def readyz() -> Response:
-        """Readiness: the engine is up and the server is not shutting down."""
+        """Readiness: the engine is up and the server is not shutting down. Nothing more: it needs no token,
+        so it says nothing about the spec or the load (``/v1/spec`` and ``/metrics`` do, with the token)."""
         if not state.ready or state.admission.closing:
-            return _json({"detail": "not ready"}, 503)
-        return _json({"status": "ready", "spec_hash": state.spec_hash, "pending": state.admission.pending})
+            return _json({"status": "not ready"}, 503)
+        return _json({"status": "ready"})
 
     @app.get("/v1/spec", response_model=SpecResponse, dependencies=auth, responses=ERRORS, tags=["score"])
     async def get_spec() -> Response:
@@ -262,7 +269,7 @@ def create_app(engine: Any, config: ServerConfig | None = None) -> FastAPI:
 
     @app.post("/get_reward", response_model=OpenRLHFResponse, dependencies=auth, responses=ERRORS, tags=["openrlhf"])
     async def get_reward(body: OpenRLHFRequest, step: int | None = Query(default=None)) -> Response:
-        """OpenRLHF ``--remote_rm_url``: ``query`` (prompt + response), ``prompts``, ``labels`` -> rewards.
+        """OpenRLHF ``--reward.remote_url``: ``query`` (prompt + response), ``prompts``, ``labels`` -> rewards.
 
         An error or abstain has no number here, so it becomes ``error_fill`` in ``rewards`` / ``scores``;
         ``extra_logs.rewardsmith_error`` / ``rewardsmith_abstain`` (1.0 / 0.0 per sample) say which.
@@ -296,7 +303,10 @@ def create_app(engine: Any, config: ServerConfig | None = None) -> FastAPI:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     known = {r.path for r in app.routes if hasattr(r, "path")}  # type: ignore[attr-defined]
+    # outermost last: metrics see every answer; the token is checked before the body limit reads the body
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    open_paths = OPEN_PATHS | ({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"} if config.docs else set())
+    app.add_middleware(RequireToken, token=config.token, open_paths=open_paths)
     app.add_middleware(RequestMetrics, metrics=state.metrics, paths=lambda: known)
     return app
 

@@ -14,13 +14,15 @@ class ServerConfig:
     ``max_body_bytes``: request body size; ``max_pending``: samples admitted (queued + running) before
     new requests get 429; ``stream_chunk``: samples per engine batch on the NDJSON streaming endpoint.
     ``error_fill``: the number an error / abstain becomes on the OpenRLHF endpoint, which has no null
-    (the per-sample ``rewardsmith_error`` log says which ones they were).
+    (the per-sample ``rewardsmith_error`` log says which ones they were): the trainer takes it as a real
+    reward, so those samples train toward (or away from) whatever the fill is worth. ``docs``: serve
+    ``/docs``, ``/redoc`` and ``/openapi.json`` (off by default).
 
     >>> ServerConfig(insecure_local=True).check()
     >>> ServerConfig(host="0.0.0.0", insecure_local=True).check()
     Traceback (most recent call last):
     ...
-    ValueError: --insecure-local only binds a loopback address (got 0.0.0.0); set --token to listen elsewhere
+    ValueError: --insecure-local only binds a loopback address (got 0.0.0.0); set a token ($REWARDSMITH_TOKEN or --token-file) to listen elsewhere
     """
 
     host: str = "127.0.0.1"
@@ -34,14 +36,15 @@ class ServerConfig:
     stream_chunk: int = 512
     error_fill: float = 0.0
     drain_seconds: float = 60.0
+    docs: bool = False
 
     def check(self) -> None:
         """Refuse configurations that would expose the service without a token."""
         if self.token is None and not self.insecure_local:
-            raise ValueError("a token is required (--token T or REWARDSMITH_TOKEN); --insecure-local serves without one on 127.0.0.1")
+            raise ValueError("a token is required ($REWARDSMITH_TOKEN or --token-file FILE); --insecure-local serves without one on 127.0.0.1")
         if self.token is None and self.host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(
-                f"--insecure-local only binds a loopback address (got {self.host}); set --token to listen elsewhere"
+                f"--insecure-local only binds a loopback address (got {self.host}); set a token ($REWARDSMITH_TOKEN or --token-file) to listen elsewhere"
             )
         if self.max_batch < 1 or self.max_pending < self.max_batch:
             raise ValueError("max_pending must be at least max_batch, and max_batch at least 1")

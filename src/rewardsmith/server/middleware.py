@@ -1,4 +1,4 @@
-"""ASGI middleware: request body size limit (413 before the body is read) and request metrics."""
+"""ASGI middleware: request body size limit (413 for a declared or a chunked body over it) and request metrics."""
 
 from __future__ import annotations
 
@@ -16,10 +16,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None) -> None:
     data = orjson.dumps(body)
     await send(
@@ -33,7 +29,11 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413: by Content-Length up front, else while streaming in."""
+    """Refuse bodies over ``limit`` bytes with 413: by Content-Length up front, else (a chunked body) while
+    reading it, here, before the app sees any of it. The app then gets the body as one message.
+
+    Reading the body here, not in the app, is what makes the answer 413: a limit enforced inside the app's
+    own body reading surfaces as the framework's "error parsing the body" (400)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -51,31 +51,33 @@ class BodyLimit:
                     await _send_json(send, 400, {"detail": "bad Content-Length"})
                     return
                 if declared > self.limit:
-                    await _send_json(send, 413, {"detail": message})
+                    await _send_json(send, 413, {"detail": message}, [(b"connection", b"close")])
                     return
+        parts: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(message)
-            return msg
+            if msg["type"] != "http.request":  # the client went away
+                return
+            chunk = msg.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                await _send_json(send, 413, {"detail": message}, [(b"connection", b"close")])
+                return
+            parts.append(chunk)
+            if not msg.get("more_body", False):
+                break
+        body = b"".join(parts)
+        delivered = False
 
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as the server would say it
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _send_json(send, 413, {"detail": message})
+        await self.app(scope, replay, send)
 
 
 class RequestMetrics:

@@ -10,7 +10,7 @@ Messages = list[dict[str, Any]]
 
 
 class InputRow(BaseModel):
-    """One input row of the contract (DESIGN.md); other keys are kept and echoed back."""
+    """One input row of the contract (docs/design.md); other keys are kept and echoed back."""
 
     model_config = ConfigDict(extra="allow")
     id: str | int | None = None
