@@ -70,3 +70,13 @@ def test_bias_and_noise_tables_have_readable_headers() -> None:
     assert all("_" not in label for _, label in headers)
     assert "<td>25.0%</td>" in html and "<td>10.0%</td>" in html and "<td>81.2%</td>" in html
     json.dumps(probe)  # the JSON keys themselves are unchanged
+
+
+def test_rows_without_components_still_make_a_report() -> None:
+    """A spec scored without components (or rows from another tool) gives a report, with the correlation
+    panel saying there is nothing to correlate rather than crashing or drawing reward against itself."""
+    rows = [{"id": str(i), "prompt": "q", "completion": "c", "reward": float(i % 2), "status": "ok",
+             "components": {}, "reason": None} for i in range(6)]
+    html = report.build_report(rows)
+    corr = re.search(r'<figure class="figure" id="correlation">(.*?)</figure>', html, re.S)
+    assert corr is not None and "no components" in corr.group(1)

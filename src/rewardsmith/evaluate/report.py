@@ -118,7 +118,7 @@ def scored_sections(rows: Sequence[dict[str, Any]], gold: str = "metadata.is_cor
     labels = list(shares)
     status_svg = svg.bars(labels, [shares[k] for k in labels], "status shares", "share", ["#109618", "#ff9900", "#dc3912"])
     corr = correlation_matrix({"reward": reward, **cols}) if comps else []
-    corr_svg = svg.heatmap(corr, ["reward", *comps], "component correlation (Pearson)")
+    corr_svg = svg.heatmap(corr, ["reward", *comps] if comps else [], "component correlation (Pearson)")
     out.append(f"<h2>Status and components</h2><div class=\"grid\">{_figure('status', status_svg)}"
                f"{_figure('correlation', corr_svg, 'over rows where both values are present')}</div>")
 
