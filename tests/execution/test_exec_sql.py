@@ -263,3 +263,25 @@ def test_uri_characters_in_the_file_name_add_no_parameters(tmp_path: Path, bwrap
     r = sql_exec_module.sql_exec("INSERT INTO t VALUES (2)", reference, db_root=str(tmp_path))
     assert r.is_ok and r.value == 0.0 and "not allowed" in (r.reason or "")
     assert digest(str(tmp_path / name)) == before
+
+
+def test_check_fails_without_a_database_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rewardsmith check` exits 1 for a sql_exec spec with no usable root (every row would be refused), and
+    passes once the root names a folder."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("REWARDSMITH_SQL_DB_ROOT", raising=False)
+    env = {k: v for k, v in os.environ.items() if k != "REWARDSMITH_SQL_DB_ROOT"}
+
+    def check(params: str) -> subprocess.CompletedProcess[str]:
+        spec = tmp_path / "sql.yaml"
+        spec.write_text(f"name: sql\ncomponents:\n  - {{name: sql, reward: sql_exec{params}}}\n")
+        return subprocess.run([sys.executable, "-m", "rewardsmith", "check", str(spec)], capture_output=True, text=True, env=env)
+
+    none = check("")
+    assert none.returncode == 1 and "no database root configured" in none.stdout, none.stdout + none.stderr
+    missing = check(f", params: {{db_root: {tmp_path / 'nowhere'}}}")
+    assert missing.returncode == 1 and "is not a folder" in missing.stdout
+    good = check(f", params: {{db_root: {tmp_path}}}")
+    assert "database root" not in good.stdout, good.stdout

@@ -11,7 +11,12 @@ HELP = "validate a spec file without scoring anything"
 
 #: Modules that may add environment checks: each defines ``check_environment(spec) -> list[str]`` warnings
 #: and may define ``environment_errors(spec) -> list[str]`` (any error makes the check fail).
-ENVIRONMENT_CHECKS = ("rewardsmith.sandbox.checks", "rewardsmith.judges.checks", "rewardsmith.models.checks")
+ENVIRONMENT_CHECKS = (
+    "rewardsmith.sandbox.checks",
+    "rewardsmith.execution.checks",
+    "rewardsmith.judges.checks",
+    "rewardsmith.models.checks",
+)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
