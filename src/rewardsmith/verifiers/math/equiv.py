@@ -1,38 +1,52 @@
-"""Answer equivalence: string and exact-numeric fast paths first, then math-verify/sympy with guards."""
+"""Answer equivalence: string and exact-numeric fast paths first, lists and labels by structure, then the
+killable CAS (math-verify in a worker process) for what is left.
+
+Lists are compared as lists: a bare list ("1, 2", several boxes, "3 \\text{ or } 4") or a set is unordered
+(a set of solutions); labelled values (``a=1, b=2``) match by label, or in order against plain values.
+Several different answers where the reference has one value (a list, a set, ``\\pm``, an interval holding
+it) are a hedge and never equal.
+"""
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from rewardsmith.verifiers.math import cas
 from rewardsmith.verifiers.math.extract import Fallback, HedgePolicy, extract_answer, find_answer
 from rewardsmith.verifiers.math.normalize import (
     choice_letter,
+    decimal_comma,
+    decimals,
     normalize,
-    or_to_list,
+    split_label,
     strip_variable,
-    strip_variables_in_list,
     to_number,
 )
-from rewardsmith.verifiers.math.symbolic import (
-    inequality_to_interval,
-    parse_answer,
-    parse_reference,
-    symbolic_equal,
-    too_complex,
-)
+from rewardsmith.verifiers.math.relations import inequality_to_interval
 
-#: Default numeric tolerance: exact. A rounded decimal (0.67) is not the fraction it rounds (2/3).
+#: Default numeric tolerance: exact. A rounded decimal (0.67) is not the fraction it rounds (2/3); a decimal
+#: given to 6+ places that matches to its last place (0.0833333 for 1/12) is.
 DEFAULT_TOLERANCE = 0.0
+#: Seconds of CAS work one verification may take; past it the result is an error (timeout), never a zero.
+DEFAULT_CAS_SECONDS = 5.0
+#: Most elements compared in a list answer.
+MAX_ELEMENTS = 64
+#: Longest normalised answer handed to the CAS (a longer one is "not an answer": ok 0 with that reason).
+MAX_CAS_CHARS = 1000
 
 _WORDY = re.compile(r"^[A-Za-z][A-Za-z '\-]*$")
 _LONG_WORD = re.compile(r"[A-Za-z]{3,}")
-_LIST = re.compile(r"^[^,]+(?:,[^,]+)+$")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_REF_NEEDS_EXTRACTION = re.compile(r"\n|####|\\boxed|\\fbox|(?:^|\n)\s*A:")
+_REF_NEEDS_EXTRACTION = re.compile(r"\n|####|\\boxed|\\fbox|(?:^|\n)\s*A:|final answer|answer is", re.IGNORECASE)
+_PM = re.compile(r"\\pm|\\mp|±")
+_BIG_EXPONENT = re.compile(r"\^\s*\{?\s*\(?\s*-?\d{7,}|\d{7,}\s*!|\^\s*\{?[^{}]*\^\s*\{?[^{}]*\^")
+
+Item = tuple[str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,82 +61,252 @@ def _wordy(s: str) -> bool:
     return bool(_WORDY.match(s) and _LONG_WORD.search(s))
 
 
-def _numbers_equal(a: Fraction, b: Fraction, tolerance: float) -> bool:
-    if tolerance <= 0:
-        return a == b
-    return abs(float(a - b)) <= tolerance * max(1.0, abs(float(b)))
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", "", s)
 
 
-def compare(pred: str, ref: str, tolerance: float = DEFAULT_TOLERANCE) -> Comparison:
-    """Compare a predicted answer with a reference answer (both already extracted)."""
-    if _PLAIN_NUMBER.fullmatch(pred) and _PLAIN_NUMBER.fullmatch(ref):  # the GSM8K case: no normalisation needed
-        return Comparison(_numbers_equal(Fraction(pred), Fraction(ref), tolerance), "numeric")
-    p, r = normalize(pred), normalize_reference(ref)
-    if not p:
-        return Comparison(False, "empty answer")
-    if p == r:
+def _numbers_equal(p: str, r: str, pn: Fraction, rn: Fraction, tolerance: float) -> bool:
+    if pn == rn:
+        return True
+    if tolerance > 0:
+        return abs(float(pn - rn)) <= tolerance * max(1.0, abs(float(rn)))
+    dp, dr = decimals(p), decimals(r)
+    if (dp is None) == (dr is None):  # both exact, or both decimals: exact comparison only
+        return False
+    places = dp if dp is not None else dr
+    assert places is not None
+    return places >= 6 and abs(pn - rn) <= Fraction(1, 10**places)
+
+
+def _split_top(s: str, seps: str) -> list[str]:
+    """Split at ``seps`` outside brackets and braces."""
+    out, depth, start = [], 0, 0
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s) and s[i + 1] in "{}":
+            depth += 1 if s[i + 1] == "{" else -1
+            i += 2
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c in seps and depth == 0:
+            out.append(s[start:i])
+            start = i + 1
+        i += 1
+    out.append(s[start:])
+    return [p.strip() for p in out if p.strip()]
+
+
+def _unwrap_set(s: str) -> str | None:
+    """The inside of a set ``\\{1, 2\\}`` / ``{1, 2}``, or None."""
+    t = s.strip()
+    if t.startswith("\\{") and t.endswith("\\}"):
+        inner = t[2:-2]
+    elif t.startswith("{") and t.endswith("}"):
+        inner = t[1:-1]
+    else:
+        return None
+    return inner if _balanced(inner) else None  # "{a}{b}" is not one set
+
+
+def elements(s: str) -> list[Item]:
+    """A normalised answer as (label, value) items: a list or set splits, ``\\pm`` gives two values, a label
+    shared by the whole list ("x = 1, 2" or "x=1, x=2") is dropped.
+
+    >>> elements(r"\\{1, 2\\}"), elements("x=2, x=-3"), elements(r"1 \\pm \\sqrt{2}"), elements("(1, 2)")
+    ([(None, '1'), (None, '2')], [(None, '2'), (None, '-3')], [(None, '1 + \\\\sqrt{2}'), (None, '1 - \\\\sqrt{2}')], [(None, '(1, 2)')])
+    >>> elements("a_3 = 2, a_{37} = 19"), elements("p=5,q=2;p=7,q=2")
+    ([('a_3', '2'), ('a_37', '19')], [(None, '(5,2)'), (None, '(7,2)')])
+    """
+    inner = _unwrap_set(s)
+    if inner is not None and _split_top(inner, ",;"):
+        s = inner
+    groups = _split_top(s, ";")
+    if len(groups) > 1 and all(len(_split_top(g, ",")) > 1 for g in groups):  # "p=5,q=2;p=7,q=2"
+        tuples = []
+        for g in groups:
+            vals = [split_label(x) for x in _split_top(g, ",")]
+            if not all(lab for lab, _ in vals):
+                break
+            tuples.append((None, "(" + ",".join(v for _, v in vals) + ")"))
+        else:
+            return tuples
+    parts = _split_top(s, ",;")[: MAX_ELEMENTS + 1]
+    items: list[Item] = [split_label(p) if "=" in p else (None, strip_variable(p)) for p in parts]
+    if len(items) > 1 and items[0][0] and all(lab is None for lab, _ in items[1:]):  # "n = 1, 2, 3"
+        items = [(None, v) for _, v in items]
+    labels = {lab for lab, _ in items}
+    if len(items) > 1 and None not in labels and len(labels) == 1:  # roots: x=1, x=2
+        items = [(None, v) for _, v in items]
+    out: list[Item] = []
+    for lab, v in items:
+        if len(_PM.findall(v)) == 1:
+            plus, minus = _PM.sub("+", v), _PM.sub("-", v)
+            out += [(lab, re.sub(r"^\+\s*", "", plus)), (lab, re.sub(r"^-\s*", "-", minus))]
+        else:
+            out.append((lab, v))
+    return out
+
+
+def _dedupe(items: list[Item]) -> list[Item]:
+    seen: set[tuple[str | None, str]] = set()
+    out = []
+    for lab, v in items:
+        key = (lab, _squash(v))
+        if key not in seen:
+            seen.add(key)
+            out.append((lab, v))
+    return out
+
+
+def _values(p: str, r: str, tolerance: float, deadline: float) -> Comparison:
+    """Compare two single values (no top-level list)."""
+    if _squash(p) == _squash(r):
         return Comparison(True, "string")
-    p, r = strip_variables_in_list(p), strip_variables_in_list(r)
-    if "=" not in r:
-        p = strip_variable(p)
-    if "=" not in p:
-        r = strip_variable(r)
-    if p == r:
-        return Comparison(True, "string")
-    rn = to_number(r)
-    pn = to_number(p)
-    if rn is not None and pn is not None:
-        return Comparison(_numbers_equal(pn, rn, tolerance), "numeric")
+    pn, rn = to_number(p), to_number(r)
+    if pn is not None and rn is not None:
+        return Comparison(_numbers_equal(p, r, pn, rn, tolerance), "numeric")
     letter = choice_letter(r)
     if letter is not None:
         return Comparison(choice_letter(p) == letter, "choice")
     if _wordy(r):
         return Comparison(p.casefold() == r.casefold(), "text")
-    if rn is not None and _LIST.match(p):
-        return Comparison(False, "list for a single number")
-    p, r = inequality_to_interval(p), inequality_to_interval(r)
-    why = too_complex(p)
-    if why is not None:
-        return Comparison(False, f"not compared: {why}")
-    if tolerance > 0:
-        pv = float(pn) if pn is not None else _numeric_value(parse_answer(p))
-        rv = float(rn) if rn is not None else _numeric_value(parse_reference(r))
-        if pv is not None and rv is not None:
-            return Comparison(abs(pv - rv) <= tolerance * max(1.0, abs(rv)), "numeric (sympy)")
-    return Comparison(symbolic_equal(p, r), "symbolic")
+    if _squash(inequality_to_interval(p)) == _squash(inequality_to_interval(r)):
+        return Comparison(True, "string (interval)")
+    if len(p) > MAX_CAS_CHARS:
+        return Comparison(False, f"answer longer than {MAX_CAS_CHARS} characters")
+    if _BIG_EXPONENT.search(p) or _BIG_EXPONENT.search(r):
+        raise cas.CasTimeout("not compared: an exponent or factorial too large to evaluate")
+    equal, how = cas.equal(p, r, deadline, tolerance)
+    return Comparison(equal, how)
 
 
-def _numeric_value(parsed: list[Any]) -> float | None:
-    for item in parsed:
-        if isinstance(item, str):
-            continue
-        try:
-            return float(item)
-        except (TypeError, ValueError):
-            continue
-    return None
+def _full(item: Item) -> str:
+    lab, v = item
+    return f"{lab}={v}" if lab else v
+
+
+def _items(p: Item, r: Item, tolerance: float, deadline: float) -> Comparison:
+    if "=" in p[1] or "=" in r[1]:  # an equation or a chain: compared whole, as relations
+        return _values(_full(p), _full(r), tolerance, deadline)
+    if p[0] and r[0] and p[0] != r[0]:
+        return Comparison(False, f"answer names {p[0]}, reference {r[0]}")
+    return _values(p[1], r[1], tolerance, deadline)
+
+
+def _lists(pl: list[Item], rl: list[Item], tolerance: float, deadline: float) -> Comparison:
+    if len(pl) > MAX_ELEMENTS or len(rl) > MAX_ELEMENTS:
+        return Comparison(False, f"more than {MAX_ELEMENTS} answers")
+    pl, rl = _dedupe(pl), _dedupe(rl)
+    if len(rl) == 1 and len(pl) == 1:
+        return _items(pl[0], rl[0], tolerance, deadline)
+    if len(rl) == 1:
+        return Comparison(False, f"hedge: {len(pl)} different answers for one")
+    if len(pl) != len(rl):
+        return Comparison(False, f"{len(pl)} answers for {len(rl)}")
+    p_keyed = all(lab for lab, _ in pl) and len({lab for lab, _ in pl}) == len(pl)
+    r_keyed = all(lab for lab, _ in rl) and len({lab for lab, _ in rl}) == len(rl)
+    if p_keyed and r_keyed:
+        by_label = dict(pl)
+        if set(by_label) != {lab for lab, _ in rl}:
+            return Comparison(False, "different labels")
+        for lab, v in rl:
+            c = _values(by_label[lab], v, tolerance, deadline)  # type: ignore[index]
+            if not c.equal:
+                return Comparison(False, f"{lab}: {c.how}")
+        return Comparison(True, "labelled list")
+    if p_keyed or r_keyed:  # labels on one side only: the values in order
+        return _ordered([v for _, v in pl], [v for _, v in rl], tolerance, deadline)
+    left = list(pl)
+    for r in rl:  # a set of solutions: each reference value matched by its own answer value
+        hit = next((i for i, p in enumerate(left) if _squash(_full(p)) == _squash(_full(r))), None)
+        if hit is None:
+            hit = next((i for i, p in enumerate(left) if _items(p, r, tolerance, deadline).equal), None)
+        if hit is None:
+            return Comparison(False, "unordered list: a value has no match")
+        left.pop(hit)
+    return Comparison(True, "unordered list")
+
+
+def compare(
+    pred: str, ref: str, tolerance: float = DEFAULT_TOLERANCE, deadline: float | None = None
+) -> Comparison:
+    """Compare a predicted answer with a reference answer (both already extracted).
+
+    ``deadline`` (``time.monotonic()``) bounds the CAS work; past it ``cas.CasTimeout`` is raised."""
+    if deadline is None:
+        deadline = time.monotonic() + DEFAULT_CAS_SECONDS
+    if _PLAIN_NUMBER.fullmatch(pred) and _PLAIN_NUMBER.fullmatch(ref):  # the GSM8K case: no normalisation needed
+        return Comparison(_numbers_equal(pred, ref, Fraction(pred), Fraction(ref), tolerance), "numeric")
+    p, r = normalize(pred), normalize_reference(ref)
+    if not p:
+        return Comparison(False, "empty answer")
+    if _squash(p) == _squash(r):
+        return Comparison(True, "string")
+    if to_number(r) is not None and (dc := decimal_comma(p)) is not None:
+        p = dc
+    elif to_number(p) is not None and (dc := decimal_comma(r)) is not None:
+        r = dc
+    pl, rl = elements(p), elements(r)
+    if len(rl) == 1 and len(pl) > 1 and not p.lstrip().startswith("\\{"):
+        inner = _tuple_values(rl[0][1])  # "1, 3" or "{1,3}" for the pair "(1,3)": its values in order
+        if inner is not None and len(inner) == len(pl):
+            return _ordered([v for _, v in pl], inner, tolerance, deadline)
+    return _lists(pl, rl, tolerance, deadline)
+
+
+def _tuple_values(s: str) -> list[str] | None:
+    t = s.strip()
+    if not (t.startswith("(") and t.endswith(")")):
+        return None
+    parts = _split_top(t[1:-1], ",")
+    return parts if len(parts) >= 2 and _balanced(t[1:-1]) else None
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for c in s:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _ordered(pv: list[str], rv: list[str], tolerance: float, deadline: float) -> Comparison:
+    for a, b in zip(pv, rv):
+        c = _values(a, b, tolerance, deadline)
+        if not c.equal:
+            return Comparison(False, f"ordered list: {c.how}")
+    return Comparison(True, "ordered list")
 
 
 def is_equiv(pred: str, ref: str, tolerance: float = DEFAULT_TOLERANCE) -> bool:
     """Whether two extracted answers are mathematically the same.
 
-    Fast paths (normalised strings, exact fractions) decide most pairs; the rest go to math-verify.
-    ``tolerance`` is relative (``|p - r| <= tolerance * max(1, |r|)``); the default 0 is exact.
+    Fast paths (normalised strings, exact fractions, list structure) decide most pairs; the rest go to the
+    CAS. ``tolerance`` is relative (``|p - r| <= tolerance * max(1, |r|)``); the default 0 is exact.
 
     >>> is_equiv(r"\\frac{3}{5}", "0.6"), is_equiv("0.67", r"\\frac{2}{3}"), is_equiv("2,500", "2500")
     (True, False, True)
-    >>> is_equiv("0.67", r"\\frac{2}{3}", tolerance=0.01)
-    True
+    >>> is_equiv("0.67", r"\\frac{2}{3}", tolerance=0.01), is_equiv("1, 2, 5", "3, 4, 5"), is_equiv("(1,500)", "1500")
+    (True, False, False)
     """
     return compare(pred, ref, tolerance).equal
 
 
 def reference_answer(reference: Any) -> str | None:
     """The answer a reference states: a number, a short answer, or a worked solution ending in
-    ``#### N`` / ``A: N`` / ``\\boxed{}`` (then extracted). None when there is nothing to compare with.
+    ``#### N`` / ``A: N`` / ``\\boxed{}`` / "Final Answer: ..." (then extracted; several boxes joined by
+    "and" are a list). None when there is nothing to compare with.
 
     >>> reference_answer("She makes 9 * 2 = $18.\\n#### 18"), reference_answer(18), reference_answer(2.5)
     ('18', '18', '2.5')
+    >>> reference_answer(r"\\(\\boxed{1}\\) and \\(\\boxed{-2}\\).")
+    '1, -2'
     """
     if reference is None or isinstance(reference, bool):
         return None
@@ -140,10 +324,9 @@ def reference_answer(reference: Any) -> str | None:
     text = reference.strip()
     if not text:
         return None
-    if _REF_NEEDS_EXTRACTION.search(text):
+    if _REF_NEEDS_EXTRACTION.search(text) or len(text) > 300:
         return extract_answer(text, fallback="none")
     return text
-
 
 
 @lru_cache(maxsize=16384)
@@ -152,20 +335,29 @@ def normalize_reference(ref: str) -> str:
     return normalize(ref)
 
 
-@lru_cache(maxsize=16384)
-def check_reference(ref: str) -> str | None:
-    """Why a reference answer cannot be parsed, or None when it can (cached per reference)."""
-    r = strip_variable(normalize_reference(ref))
+def _plain(v: str) -> bool:
+    return to_number(v) is not None or choice_letter(v) is not None or _wordy(v)
+
+
+_PARSED: dict[str, bool] = {}
+
+
+def check_reference(ref: str, deadline: float | None = None) -> str | None:
+    """Why a reference answer cannot be used, or None when it can (each value is parsed once per process)."""
+    r = normalize_reference(ref)
     if not r:
         return "reference is empty after normalisation"
-    if to_number(r) is not None or choice_letter(r) is not None or _wordy(r):
-        return None
-    r = inequality_to_interval(r)
-    why = too_complex(r)
-    if why is not None:
-        return f"reference too complex ({why})"
-    if all(isinstance(x, str) for x in parse_reference(r)):  # math-verify's fallback keeps unparsed text
-        return f"reference {ref[:80]!r} could not be parsed"
+    for _, v in elements(r):
+        if _plain(v):
+            continue
+        if len(v) > MAX_CAS_CHARS:
+            return f"reference longer than {MAX_CAS_CHARS} characters"
+        if v not in _PARSED:
+            if len(_PARSED) > 16384:
+                _PARSED.clear()
+            _PARSED[v] = cas.parses(v, deadline if deadline is not None else time.monotonic() + DEFAULT_CAS_SECONDS)
+        if not _PARSED[v]:
+            return f"reference {ref[:80]!r} could not be parsed"
     return None
 
 
@@ -186,12 +378,16 @@ def verify_detailed(
     pattern: str | None = None,
     hedge: HedgePolicy = "reject",
     fallback: Fallback = "last_number",
+    cas_seconds: float = DEFAULT_CAS_SECONDS,
 ) -> Verification:
+    """``verify`` with the extracted answer, the reference used and the reason. Raises ``cas.CasTimeout``
+    when the CAS cannot decide within ``cas_seconds`` and ``cas.CasError`` when it fails."""
+    deadline = time.monotonic() + cas_seconds
     refs = reference if isinstance(reference, (list, tuple)) else [reference]
     answers = [a for a in (reference_answer(x) for x in refs) if a is not None]
     if not answers:
         return Verification(None, None, None, "no usable reference answer")
-    problems = [check_reference(a) for a in answers]
+    problems = [check_reference(a, deadline) for a in answers]
     usable = [a for a, why in zip(answers, problems) if why is None]
     if not usable:
         return Verification(None, None, answers[0], problems[0] or "reference could not be parsed")
@@ -199,14 +395,9 @@ def verify_detailed(
     if found.answer is None:
         why = "hedged between different answers" if found.hedged else "no final answer found"
         return Verification(False, None, usable[0], why)
-    answer = found.answer
-    if found.hedged:  # "2 or 3" inside one box: a solution set if the reference lists several values, else a hedge
-        usable = [r for r in usable if _LIST.match(strip_variables_in_list(normalize_reference(r)))]
-        if not usable:
-            return Verification(False, answer, answers[0], "hedged between different answers")
-        answer = or_to_list(strip_variables_in_list(normalize(answer)))
+    c = Comparison(False, "not compared")
     for ref in usable:
-        c = compare(answer, ref, tolerance)
+        c = compare(found.answer, ref, tolerance, deadline)
         if c.equal:
             return Verification(True, found.answer, ref, f"equal ({c.how}; answer via {found.how})")
     return Verification(False, found.answer, usable[0], f"not equal ({c.how}; answer via {found.how})")
@@ -223,7 +414,7 @@ def verify(
     """Is the completion's final answer equal to the reference? None when the reference is unusable.
 
     ``reference`` is a number, an answer string, a worked solution (``#### N`` / ``A: N`` / boxed), or a
-    list of acceptable answers.
+    list of acceptable answers. Raises ``cas.CasTimeout`` when the comparison cannot finish in time.
 
     >>> verify(r"Therefore the answer is $\\boxed{\\dfrac{9}{12}}$.", r"\\frac34")
     True

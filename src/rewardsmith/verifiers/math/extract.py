@@ -1,7 +1,16 @@
-"""Find the final answer in a math solution: last ``\\boxed{}`` / ``\\fbox{}``, ``#### N``, "Final Answer:",
-"The answer is", GSM8K model-solution "A: N", a configurable regex, else (optionally) the last number.
+"""Find the final answer in a math solution.
 
-All scans are linear (``str.rfind`` and simple anchored regexes), so a 10 MB completion costs milliseconds.
+Explicit answers first: a ``pattern``, the last group of ``\\boxed{}`` / ``\\fbox{}`` (several boxes joined
+only by "and", commas or labels form one list answer), ``#### N``, a final ``A: N`` line, "Final Answer: ...",
+"The answer is ...". When several are present the last one in the text wins, except that a later
+"answer is" line must itself state mathematics to override a box. With none of those (``fallback=
+"last_number"``), the last *complete* expression: the last math span (``$...$``, ``\\(...\\)``,
+``\\[...\\]``, ``$$...$$``) or a plain-text number (with its separators, fraction bar, percent or unit)
+standing on its own, whichever comes last; never a digit from inside an expression. A short completion
+that is nothing but an answer is taken whole.
+
+All scans are linear (``str.find``/``rfind`` and simple anchored regexes over at most the last few thousand
+characters), so a 10 MB completion costs milliseconds.
 """
 
 from __future__ import annotations
@@ -19,29 +28,61 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\b")
 # body before \s*$ that made "#### " + a run of spaces quadratic.
 _HASHES = re.compile(r"####(?=\s*[^\n])\s*(\S[^\n]*|)")
 _A_LINE = re.compile(r"(?:^|\n)[ \t]*A:[ \t]*([^\n]+?)\s*\Z")
-_FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*:?\s*([^\n]+)", re.IGNORECASE)
-_ANSWER_IS = re.compile(r"answer\s*(?:is|:|=)\s*:?\s*([^\n]+)", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
 _HEDGE_BETWEEN = re.compile(r"\b(?:or|maybe|perhaps|possibly|either|alternatively)\b", re.IGNORECASE)
-_HEDGE_INSIDE = re.compile(r"(?:\\text\{\s*or\s*\}|\bor\b)")
-_THIN_GAP = re.compile(r"^[\s,;.&$]*(?:(?:and|or|\\quad|\\text\{\s*(?:and|or)\s*\})[\s,;.&$]*)?$", re.IGNORECASE)
-_NUMBER_LIST = re.compile(r"(?:-?\d[\d,]*(?:\.\d+)?\s*(?:,\s*(?:or\s+)?|\bor\s+)){2,}-?\d[\d,]*(?:\.\d+)?")
-_MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+#: Between two boxes of one list answer: delimiters, spacing, punctuation, "and"/"or", part labels, "x_2 =".
+_GAP_NOISE = re.compile(
+    r"\\[()\[\]]|\$|\\(?:quad|qquad|text|textbf|mathrm|mbox)\b|\\[,;:! ]|[{}]"
+    r"|\((?:[a-z]|i{1,3}|iv|v)\)|\b(?:and|or|for|part|parts|respectively)\b"
+    r"|[A-Za-z](?:_\{?\w{1,4}\}?)?\s*=",
+    re.IGNORECASE,
+)
+_MAX_GAP = 80
+_HEDGE_WINDOW = 300
+_DELIM = re.compile(r"\\\$|\$\$|\$|\\\(|\\\[")
+_UNIT = (
+    r"(?:mm|cm|km|m|kg|mg|g|ml|l|L|s|ms|min|h|hr|hrs|ft|in|yd|mi|lb|lbs|oz|sq|units?)(?:\^?[23²³])?"
+)
+#: A number in prose: sign, currency, digits with thousands separators, decimals, a fraction bar.
+_PROSE_NUMBER = re.compile(
+    r"[-−+]?(?:[$€£¥]\s?)?(?:\d{1,3}(?:(?:,|\u2009|\u202f)\d{3})+|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
+    r"|[-−+]?\.\d+"
+)
+_BEFORE_OK = set(" \t\n([\"'*:=~$€£¥")
+_AFTER_WORD = re.compile(rf"(?:\s*(?:\\?%|[$€£¥]|{_UNIT}\b|[²³]))?")
+_LIST_BEFORE = re.compile(
+    r"(?:[-−]?\d[\d,]*(?:\.\d+)?\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+))+$", re.IGNORECASE
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_CONNECTOR = {"and", "or"}
+_QUOTES = re.compile(r"^(?:\\?[\"'*]|\s)+|(?:\\?[\"'*]|\s)+$")
+_SENTENCE_END = re.compile(r"(?<!\d)\.(?=\s|$)|\.(?=\s+[A-Z])|[!?](?=\s|$)")
 #: Longest answer span we keep (a longer "answer" is not an answer).
 MAX_ANSWER_CHARS = 2000
-#: How far from the end the fallback looks for a number.
+#: How far from the end the fallback looks for the last expression.
 _TAIL = 4000
+_BARE_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """What was found: ``answer`` (None if nothing usable), ``how`` it was found, and whether it was a hedge
-    (between boxes: ``answer`` is None; inside one box, "8 or 9": the text is kept, for references that list
-    several values)."""
+    """What was found: ``answer`` (None if nothing usable), ``how`` it was found, whether it was a hedge
+    (``answer`` is then None), and the ``parts`` of a list answer (several boxes, "3, 4 and 5")."""
 
     answer: str | None
     how: str
     hedged: bool = False
+    parts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A math span: its content and where the whole span (delimiters included) starts and ends."""
+
+    content: str
+    start: int
+    end: int
 
 
 def _balanced(text: str, start: int) -> tuple[str, int] | None:
@@ -102,21 +143,258 @@ def boxed_answers(text: str, limit: int = 64) -> list[tuple[str, int, int]]:
     return found
 
 
-def _clean_tail(span: str) -> str:
-    """Answer text after "The answer is": the first math span if there is one, else up to the sentence end."""
-    span = span.strip()
-    boxes = boxed_answers(span, limit=1)
+def _closing_dollar(text: str, start: int, currency: bool) -> int:
+    """Index of the ``$`` closing an inline span opened just before ``start`` (on the same line), or -1.
+    A span opened by ``$`` plus a digit may be money: its closer must follow a non-space (pandoc's rule)."""
+    i = start
+    while True:
+        j = text.find("$", i)
+        nl = text.find("\n", i)
+        if j < 0 or (0 <= nl < j):
+            return -1
+        if text[j - 1] == "\\":  # \$ is a literal dollar inside the span
+            i = j + 1
+            continue
+        if j + 1 < len(text) and text[j + 1].isdigit():  # "$5 and $3": not a closer
+            i = j + 1
+            continue
+        if currency and text[j - 1].isspace():
+            i = j + 1
+            continue
+        return j
+
+
+def math_spans(text: str) -> tuple[list[Span], list[tuple[int, int]]]:
+    """Math spans of ``text`` in order, and the *broken* regions (an inline span across lines, an opener
+    never closed) where no number may be read either.
+
+    >>> [s.content for s in math_spans(r"It costs $5, so $x = \\frac{1}{2}$ and \\[ y \\]")[0]]
+    ['x = \\\\frac{1}{2}', 'y']
+    """
+    spans: list[Span] = []
+    broken: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while True:
+        m = _DELIM.search(text, i)
+        if m is None:
+            break
+        tok, s = m.group(), m.end()
+        if tok == "\\$":
+            i = s
+            continue
+        if tok in ("$$", "\\["):
+            close = "$$" if tok == "$$" else "\\]"
+            e = text.find(close, s)
+            if e < 0:
+                broken.append((m.start(), n))
+                break
+            spans.append(Span(text[s:e].strip(), m.start(), e + len(close)))
+            i = e + len(close)
+            continue
+        if tok == "\\(":
+            e = text.find("\\)", s)
+            if e < 0:
+                broken.append((m.start(), n))
+                break
+            if "\n" in text[s:e]:
+                broken.append((m.start(), e + 2))
+            else:
+                spans.append(Span(text[s:e].strip(), m.start(), e + 2))
+            i = e + 2
+            continue
+        # a single "$"
+        currency = s < n and text[s].isdigit()
+        e = _closing_dollar(text, s, currency)
+        if e >= 0:
+            spans.append(Span(text[s:e].strip(), m.start(), e + 1))
+            i = e + 1
+            continue
+        if not currency:  # an opener with no closer on its line: math up to the next "$", or to the end
+            nxt = text.find("$", s)
+            broken.append((m.start(), n if nxt < 0 else nxt + 1))
+            if nxt < 0:
+                break
+            i = nxt + 1
+            continue
+        i = s
+    return spans, broken
+
+
+def _inside(pos: int, regions: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in regions)
+
+
+def _prose_number(text: str, regions: list[tuple[int, int]]) -> tuple[str, int, int] | None:
+    """The last number standing on its own in ``text`` outside ``regions`` (math spans and broken math), with
+    any list it ends ("3, 4 or 5"); None when the last number-like text is part of a larger expression."""
+    last = next((m for m in reversed(list(_PROSE_NUMBER.finditer(text))) if not _inside(m.start(), regions)), None)
+    if last is None:
+        return None
+    start, end = last.span()
+    before = text[start - 1] if start > 0 else " "
+    suffix = _AFTER_WORD.match(text, end)
+    stop = suffix.end() if suffix else end
+    after = text[stop] if stop < len(text) else " "
+    if before not in _BEFORE_OK or not (after.isspace() or after in ".,;:!?)]\"'*"):
+        return None
+    if after == "." and stop + 1 < len(text) and text[stop + 1].isdigit():
+        return None
+    head = text[max(0, start - 200) : start]
+    lst = _LIST_BEFORE.search(head)
+    if lst is not None and not _inside(start - len(head) + lst.start(), regions):
+        return text[start - len(head) + lst.start() : end].strip(), start - len(head) + lst.start(), stop
+    return text[start:end].strip(), start, stop
+
+
+def _prose_words(text: str) -> int:
+    """Words of prose in ``text``: alphabetic words outside LaTeX commands, not counting "and"/"or"."""
+    plain = re.sub(r"\\[A-Za-z]+", " ", text)
+    return sum(1 for w in _WORD.findall(plain) if w.lower() not in _CONNECTOR)
+
+
+def last_expression(text: str) -> tuple[str, str] | None:
+    """The last complete expression of a text with no explicit answer marker, and how it was found.
+
+    >>> last_expression(r"We get $\\frac{1+\\sqrt{5}}{2}$."), last_expression("So the probability is 2/3.")
+    (('\\\\frac{1+\\\\sqrt{5}}{2}', 'last math span'), ('2/3', 'last number'))
+    >>> last_expression("AZYUK2A") is None, last_expression("The area is $6\\\\sqrt{3}$ square units.")[0]
+    (True, '6\\\\sqrt{3}')
+    """
+    cut = max(0, len(text) - _TAIL)
+    if cut:
+        nl = text.find("\n", cut, cut + 400)
+        cut = nl + 1 if nl >= 0 else cut
+    tail = text[cut:]
+    spans, broken = math_spans(tail)
+    regions = [(s.start, s.end) for s in spans] + broken
+    number = _prose_number(tail, regions)
+    last_span = next((s for s in reversed(spans) if s.content), None)
+    if number is not None and (last_span is None or number[1] >= last_span.end):
+        return number[0], "last number"
+    if last_span is not None:
+        return last_span.content, "last math span"
+    return None
+
+
+def _bare(text: str) -> str | None:
+    """The whole text when it is nothing but an answer ("7,425,000", "-\\frac{10}{9}", "x \\ge 5", "Friday")."""
+    s = text.strip()
+    if not s or len(s) > _BARE_CHARS or "\n" in s or s.endswith(":"):
+        return None
+    if "$" in s or "\\(" in s or "\\[" in s:
+        return None
+    return s if _prose_words(s) <= 1 else None
+
+
+def _cut_sentence(span: str) -> str:
+    m = _SENTENCE_END.search(span)
+    return span[: m.start()] if m else span
+
+
+def _answer_in_span(span: str, dig: bool) -> str | None:
+    """The answer stated after "final answer is" / "answer is" (up to the end of that line).
+
+    ``dig``: when the sentence opens with prose ("The largest $n$ is 34"), take its last expression."""
+    span = span.strip().strip("*").strip()
+    if not span:
+        return None
+    boxes = boxed_answers(span)
     if boxes:
-        return boxes[-1][0]
-    m = _MATH_SPAN.search(span)
-    if m is not None and m.start() < 3:
-        return next(g for g in m.groups() if g is not None).strip()
-    cut = re.split(r"(?<=[^\d\s])\.\s|\.\s+[A-Z]|\.$", span, maxsplit=1)[0]
-    return cut.strip().rstrip(".").strip()
+        return _group_text(span, boxes)[0]
+    sentence = _QUOTES.sub("", _cut_sentence(span).strip()).strip()
+    if not sentence:
+        return None
+    spans, broken = math_spans(sentence)
+    if spans and spans[0].start == 0:
+        joined = [spans[0].content]
+        end = spans[0].end
+        for s in spans[1:]:
+            gap = sentence[end : s.start]
+            if re.fullmatch(r"[\s,;\"']*(?:(?:and|or)\s*)?", gap, re.IGNORECASE):
+                joined.append(s.content)
+                end = s.end
+            else:
+                break
+        return ", ".join(j for j in joined if j) or None
+    if broken:
+        sentence = sentence.replace("$", " ")
+    if re.match(r"[-−+]?[$€£¥]?\s?[\d.]|\\|\(|\[", sentence):  # starts with the answer: "24", "5 apples", "\frac12"
+        return sentence.strip()
+    if _prose_words(sentence) <= 1:  # "Friday", "(B)"
+        return sentence.strip()
+    if dig:
+        found = last_expression(sentence)
+        return found[0] if found else None
+    return None
 
 
-def _same(a: str, b: str) -> bool:
-    return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
+def _gap_is_list_joint(gap: str) -> bool:
+    """Whether the text between two boxes only joins them into one answer ("and", commas, "\\quad", labels)."""
+    if len(gap) > _MAX_GAP:
+        return False
+    rest = _GAP_NOISE.sub(" ", gap)
+    if re.search(r"\d", rest):
+        return False
+    return len(re.findall(r"[A-Za-z]+", rest)) <= 1  # at most a unit: "\\boxed{1} papers and \\boxed{2} bins"
+
+
+def _group_text(text: str, boxes: list[tuple[str, int, int]]) -> tuple[str, tuple[str, ...], int]:
+    """The last group of boxes joined only by list joints: (answer text, distinct parts, start of the group)."""
+    group = [boxes[-1]]
+    for box in reversed(boxes[:-1]):
+        if not _gap_is_list_joint(text[box[2] : group[-1][1]]):
+            break
+        group.append(box)
+    group.reverse()
+    parts: list[str] = []
+    for content, _, _ in group:
+        c = content.strip()
+        if c and all(_squash(c) != _squash(p) for p in parts):
+            parts.append(c)
+    return ", ".join(parts), tuple(parts), group[0][1]
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def _candidates(text: str, hedge: HedgePolicy) -> list[tuple[int, Extraction, bool]]:
+    """Explicit answers as (position, extraction, states mathematics)."""
+    out: list[tuple[int, Extraction, bool]] = []
+    boxes = boxed_answers(text)
+    if boxes:
+        if hedge == "last":
+            out.append((boxes[-1][1], _sized(boxes[-1][0], "boxed"), True))
+        else:
+            answer, parts, start = _group_text(text, boxes)
+            prev = [b for b in boxes if b[2] <= start]
+            if prev:
+                between = text[prev[-1][2] : start]
+                if (
+                    len(between) <= _HEDGE_WINDOW
+                    and all(_squash(prev[-1][0]) != _squash(p) for p in parts)
+                    and _HEDGE_BETWEEN.search(between)
+                ):
+                    return [(start, Extraction(None, "boxed", hedged=True), True)]
+            ext = _sized(answer, "boxed")
+            out.append((start, Extraction(ext.answer, ext.how, parts=parts if len(parts) > 1 else ()), True))
+    m = None
+    for m in _HASHES.finditer(text):
+        pass
+    if m is not None:
+        out.append((m.start(), _sized(m.group(1), "####"), True))
+    m = _A_LINE.search(text, max(0, len(text) - _TAIL))
+    if m is not None:
+        out.append((m.start(), _sized(m.group(1), "A:"), True))
+    lowered = text.lower()
+    for rx, key, how in ((_FINAL, "final", "final answer"), (_ANSWER_IS, "answer", "answer is")):
+        m = _last_match(rx, text, lowered, key)
+        if m is not None:
+            found = _answer_in_span(m.group(1), dig=how == "final answer")
+            if found:
+                mathy = bool(re.search(r"[\d\\^=]", found))
+                out.append((m.start(), _sized(found, how), mathy))
+    return out
 
 
 def find_answer(
@@ -133,49 +411,20 @@ def find_answer(
         if matches:
             m = matches[-1]
             return _sized(m.group(1) if m.groups() else m.group(0), "pattern")
-    boxes = boxed_answers(text)
-    if boxes:
-        last = boxes[-1][0]
-        if hedge == "reject":
-            if len(boxes) >= 2:
-                prev = boxes[-2]
-                between = text[prev[2] : boxes[-1][1]]
-                if not _same(prev[0], last) and _HEDGE_BETWEEN.search(between):
-                    return Extraction(None, "boxed", hedged=True)
-            # a run of boxes with nothing but punctuation between them is a list of candidates
-            run = [boxes[-1]]
-            for box in reversed(boxes[:-1]):
-                if not _THIN_GAP.match(text[box[2] : run[-1][1]]):
-                    break
-                run.append(box)
-            if any(not _same(b[0], last) for b in run):
-                return Extraction(None, "boxed", hedged=True)
-        return _sized(last, "boxed", hedge)
-    m = None
-    for m in _HASHES.finditer(text):
-        pass
-    if m is not None:
-        return _sized(m.group(1), "####", hedge)
-    m = _A_LINE.search(text[-_TAIL:])
-    if m is not None:
-        return _sized(m.group(1), "A:", hedge)
-    lowered = text.lower()
-    for rx, key, how in ((_FINAL, "final", "final answer"), (_ANSWER_IS, "answer", "answer is")):
-        m = _last_match(rx, text, lowered, key)
-        if m is not None:
-            cleaned = _clean_tail(m.group(1))
-            if cleaned:
-                return _sized(cleaned, how, hedge)
+    found = _candidates(text, hedge)
+    if found:
+        box = next((c for c in found if c[1].how == "boxed"), None)
+        best = max(found, key=lambda c: c[0])
+        if box is not None and best is not box and not best[2]:
+            best = box  # "\boxed{5}. I hope the answer is correct." keeps the box
+        return best[1]
+    bare = _bare(text)
+    if bare is not None:
+        return _sized(bare, "whole text")
     if fallback == "last_number":
-        tail = text[-_TAIL:]
-        nums = list(_NUMBER.finditer(tail))
-        if nums:
-            last_num = nums[-1]
-            if hedge == "reject":  # "14, 15, 16, or 18": the last number of a list of candidates is no answer
-                for lst in _NUMBER_LIST.finditer(tail):
-                    if lst.start() <= last_num.start() < lst.end() + 1:
-                        return Extraction(None, "last number", hedged=True)
-            return Extraction(last_num.group(0), "last number")
+        got = last_expression(text)
+        if got is not None:
+            return _sized(*got)
     return Extraction(None, "none")
 
 
@@ -188,19 +437,17 @@ def _last_match(rx: re.Pattern[str], text: str, lowered: str, key: str, tries: i
             return None
         if pos == 0 or not lowered[pos - 1].isalnum():
             m = rx.match(text, pos)
-            if m is not None:
+            if m is not None and m.group(1).strip():
                 return m
         end = pos
     return None
 
 
-def _sized(answer: str, how: str, hedge: HedgePolicy = "last") -> Extraction:
-    """Keep a usable answer; with ``hedge="reject"`` flag "8 or 9" (kept: it is a solution set when the
-    reference lists several values, a hedge otherwise)."""
+def _sized(answer: str, how: str) -> Extraction:
     answer = answer.strip()
     if not answer or len(answer) > MAX_ANSWER_CHARS:
         return Extraction(None, how)
-    return Extraction(answer, how, hedged=hedge == "reject" and bool(_HEDGE_INSIDE.search(answer)))
+    return Extraction(answer, how)
 
 
 @lru_cache(maxsize=64)
@@ -216,17 +463,20 @@ def extract_answer(
 ) -> str | None:
     """The final answer of a solution, or None when there is none (or it is a hedge).
 
-    Order: ``pattern`` (a regex; group 1 if it has groups), the last ``\\boxed{}``/``\\fbox{}``, the last
-    ``#### N`` (GSM8K), a final line ``A: N`` (GSM8K model solutions), "Final Answer:", "The answer is",
-    then the last number (``fallback="last_number"``). With ``hedge="reject"`` a last box offering two
-    different answers ("\\boxed{8} or maybe \\boxed{9}", "\\boxed{8 \\text{ or } 9}") gives None.
+    Order: ``pattern`` (a regex; group 1 if it has groups), else the last of: the last group of boxes
+    (``\\boxed{}``/``\\fbox{}``), ``#### N`` (GSM8K), a final line ``A: N`` (GSM8K model solutions), "Final
+    Answer:", "The answer is"; else a text that is only an answer; else (``fallback="last_number"``) the last
+    complete expression. With ``hedge="reject"`` two different boxed answers with "or"/"maybe" between them
+    give None; several boxes joined by "and" or commas are one list answer ("1, 2").
 
     >>> extract_answer(r"So $x = \\boxed{\\frac{1}{2}}$.")
     '\\\\frac{1}{2}'
     >>> extract_answer("9 + 3 = 12 cookies.\\n#### 12"), extract_answer("so 13 * 2 = 26\\nA: 26")
     ('12', '26')
-    >>> extract_answer("The answer is 24."), extract_answer(r"It is $\\boxed{8}$ or maybe $\\boxed{9}$.") is None
+    >>> extract_answer("The answer is 24."), extract_answer(r"It is $\\boxed{8}$. Or maybe $\\boxed{9}$.") is None
     ('24', True)
+    >>> extract_answer(r"The roots are $\\boxed{-2}$ and $\\boxed{1}$.")
+    '-2, 1'
     """
     found = find_answer(text, pattern, hedge, fallback)
     return None if found.hedged else found.answer

@@ -1,9 +1,10 @@
-"""String and exact-numeric normalisation of math answers: the fast paths that run before sympy.
+"""String and exact-numeric normalisation of math answers: the fast paths that run before the CAS.
 
 ``normalize`` turns the many spellings of one answer into one string (``\\dfrac`` -> ``\\frac``, units,
-``\\text{}``, ``\\$``, percent and degree signs, thin spaces, thousands separators, ``**`` powers ...).
-``to_number`` reads an exact ``Fraction`` from integers, decimals, fractions, mixed numbers, scientific
-notation and repeating decimals, or returns None when the answer is not a plain number.
+``\\text{}``, ``\\$``, percent and degree signs, thin spaces and every common thousands separator, ``**``
+powers, relation symbols ...). ``to_number`` reads an exact ``Fraction`` from integers, decimals, fractions,
+mixed numbers, scientific notation and repeating decimals, or returns None when the answer is not a plain
+number.
 """
 
 from __future__ import annotations
@@ -12,21 +13,29 @@ import re
 from fractions import Fraction
 
 _WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
-_SPACING = re.compile(r"(?<!\\)\\[,;:!> ]|\\quad|\\qquad|~|\\displaystyle|\\left|\\right|\\big|\\Big")
-_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}")
+#: A separator between digit groups: "10,\!000", "14{,}916", "2\,500", thin / narrow spaces.
+_GROUP_SEP = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*|\\,|\\!|\\ |\\;|~|\u2009|\u202f|\u00a0)(?=\d{3}(?!\d))")
+_SPACING = re.compile(r"(?<!\\)\\[,;:!> ]|\\q?quad|~|\\displaystyle|\\left|\\right|\\[bB]igg?[lr]?")
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}")
 _UNIT_AFTER_NUMBER = re.compile(
     r"([\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*(?!(?:or|and)\s*\})[A-Za-z][A-Za-z .\-/^0-9]*\}(?:\s*\^\s*\{?\s*\d\s*\}?)?"
 )
-_DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree")
-_PERCENT = re.compile(r"\\?%")
-_DOLLAR = re.compile(r"\\\$|\\dollar")
-_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d])")
-_SPACED_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?: \d{3})+)(?![\d])")
-_VAR_PREFIX = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*(?!.*=)")
-_CHOICE = re.compile(r"^(?:\(\s*([A-Ea-e])\s*\)|([A-E]))\.?$")
-_AND = re.compile(r"\s*(?:\\text\{\s*and\s*\}|\band\b)\s*")
+_DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|(?<=[\d}])\s*degrees?\b")
+_PERCENT = re.compile(r"\\?%|(?<=[\d}])\s*(?:percent(?:age)?|pct)\b")
+_DOLLAR = re.compile(r"\\\$|\\dollars?\b|[€£¥]")
+_AND = re.compile(r"\s*,?\s*(?:\\text\{\s*(?:and|or)\s*\}|\b(?:and|or)\b)\s*")
 _FRAC_SHORT = re.compile(r"\\frac\s*(\d)\s*(\d)")
+_FRAC_HALF = re.compile(r"\\frac\s*(\d)\s*\{")
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d)")
+_WHOLE_THOUSANDS = re.compile(r"([-+]?)([1-9]\d{0,2}(?:,\d{3})+)(\.\d+)?(\s*[A-Za-z]+[²³]?)?")
+_WHOLE_SPACED = re.compile(r"([-+]?)([1-9]\d{0,2}(?: \d{3})+)(\.\d+)?(\s*[A-Za-z]+[²³]?)?")
+_CHOICE = re.compile(r"^(?:\(\s*([A-Ea-e])\s*\)|([A-E]))\.?$")
+_RELATIONS = (
+    ("\\geqslant", "\\ge"), ("\\leqslant", "\\le"), ("\\geq", "\\ge"), ("\\leq", "\\le"), ("\\neq", "\\ne"),
+    (">=", "\\ge"), ("<=", "\\le"), ("!=", "\\ne"), ("≥", "\\ge"), ("≤", "\\le"), ("≠", "\\ne"),
+    ("\\lt", "<"), ("\\gt", ">"), ("=<", "\\le"), ("=>", "\\ge"),
+)
+_UNICODE = (("\u2212", "-"), ("∞", "\\infty"), ("×", "\\times"), ("·", "\\cdot"), ("π", "\\pi"), ("√", "\\sqrt"))
 
 _INT = r"-?\d+"
 _DEC = r"-?(?:\d+\.\d*|\.\d+|\d+)"
@@ -38,7 +47,12 @@ _RE_SLASH = re.compile(rf"^(-)?\(?\s*({_DEC})\s*\)?\s*/\s*\(?\s*({_DEC})\s*\)?$"
 _RE_MIXED = re.compile(rf"^(-)?(\d+)\s*\\frac\{{\s*(\d+)\s*\}}\{{\s*(\d+)\s*\}}$")
 _RE_MIXED_SLASH = re.compile(r"^(-)?(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _RE_REPEAT = re.compile(r"^(-)?(\d*)\.(\d*)\\overline\{(\d+)\}$")
-_RE_WITH_UNIT = re.compile(rf"^({_DEC})\s+[A-Za-z][A-Za-z .\-]*$")
+#: A number followed by a unit: a word of 2+ letters after a space ("18 dollars"), or a short unit.
+_RE_WITH_UNIT = re.compile(
+    rf"^({_DEC})(?:\s+[A-Za-z]{{2,}}[A-Za-z .\-]*|\s*(?:mm|cm|km|m|kg|mg|g|ml|l|L|s|h|ft|in|yd|lbs?|oz)(?:\^?[23²³])?|\s*[²³])$"
+)
+#: "1,22" or "0,111": a decimal comma (European notation), only for a lone number in plain text.
+_DECIMAL_COMMA = re.compile(r"^(-?)(0|[1-9]\d*),(\d{1,2}|\d{4,})$|^(-?)(0),(\d+)$")
 
 
 def strip_wrappers(s: str) -> str:
@@ -60,14 +74,22 @@ def normalize(answer: str) -> str:
     ('\\\\frac{9}{12}', '2500000', '1234.50')
     >>> normalize(r"60^\\circ"), normalize(r"25\\%"), normalize(r"\\text{(D)}"), normalize("2**5")
     ('60', '25', 'D', '2^5')
+    >>> normalize(r"14{,}916"), normalize(r"10,\\!000"), normalize("(1,500)"), normalize(r"x >= 5")
+    ('14916', '10000', '(1,500)', 'x \\\\ge 5')
+    >>> normalize(r"7 \\text{ and } 8"), normalize("28 percent")
+    ('7, 8', '28')
     """
-    s = strip_wrappers(answer).replace("\u2212", "-")
+    s = strip_wrappers(answer)
+    for a, b in _UNICODE:
+        s = s.replace(a, b)
+    s = _GROUP_SEP.sub(",", s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
-    s = s.replace("**", "^").replace("\\leq", "\\le").replace("\\geq", "\\ge").replace("≤", "\\le").replace("≥", "\\ge")
+    s = s.replace("**", "^")
+    for a, b in _RELATIONS:
+        s = s.replace(a, b)
     s = _DEGREE.sub("", s)
     s = _PERCENT.sub("", s)
     s = _DOLLAR.sub("", s)
-    s = _AND.sub(", ", s) if _AND.search(s) else s
     s = _UNIT_AFTER_NUMBER.sub(r"\1", s)
     s = _SPACING.sub(" ", s)
     for _ in range(3):  # \text{...} around whole answers or words
@@ -75,53 +97,83 @@ def normalize(answer: str) -> str:
         if new == s:
             break
         s = new
+    s = _AND.sub(", ", s) if _AND.search(s) else s
     s = s.replace("$", "")
     s = _FRAC_SHORT.sub(r"\\frac{\1}{\2}", s)
+    s = _FRAC_HALF.sub(r"\\frac{\1}{", s)
     s = _SQRT_SHORT.sub(r"\\sqrt{\1}", s)
+    if "\\approx" in s:  # "x = 1/3 \approx 0.33": the exact value; "x \approx 11": the value
+        head, _, tail = s.partition("\\approx")
+        s = tail if "=" not in head and is_label(head) else head
+    s = s.replace("+\\infty", "\\infty")
     s = re.sub(r"\s+", " ", s).strip()
+    s = s.strip(",").strip()
     s = s.rstrip(".").strip()
-    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
-    s = _SPACED_THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), s)
+    s = _whole_number(s)
     letter = choice_letter(s)
     return letter if letter is not None else s
 
 
-def strip_variable(s: str) -> str:
-    """``x = 3`` -> ``3``, ``y=3x-2`` -> ``3x-2`` (one assignment of one variable only).
-
-    >>> strip_variable("y = 3x-2"), strip_variable("x+y=3")
-    ('3x-2', 'x+y=3')
-    """
-    m = _VAR_PREFIX.match(s)
-    return s[m.end() :].strip() if m else s
-
-
-_ASSIGN = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=]+)$")
-_OR = re.compile(r"\s*(?:\\text\{\s*or\s*\}|\bor\b)\s*")
-
-
-def strip_variables_in_list(s: str) -> str:
-    """``x=2, x=3`` (or ``x = 2 \text{ or } x = 3``) -> ``2, 3``: roots given as assignments of one variable.
-
-    >>> strip_variables_in_list(r"x=2 \\text{ or } x=-3"), strip_variables_in_list("x=1, y=2")
-    ('2, -3', 'x=1, y=2')
-    """
-    parts = [p for p in re.split(r",|\\text\{\s*or\s*\}|\bor\b", s)]
-    if len(parts) < 2:
-        return s
-    found = [_ASSIGN.match(p) for p in parts]
-    if all(found) and len({m.group(1) for m in found if m}) == 1:
-        return ", ".join(m.group(2).strip() for m in found if m)
+def _whole_number(s: str) -> str:
+    """Thousands separators go only when the whole answer is one number ("7,425,000"), never inside a tuple."""
+    m = _WHOLE_THOUSANDS.fullmatch(s) or _WHOLE_SPACED.fullmatch(s)
+    if m:
+        return m.group(1) + re.sub(r"[, ]", "", m.group(2)) + (m.group(3) or "") + (m.group(4) or "")
     return s
 
 
-def or_to_list(s: str) -> str:
-    """``2 \text{ or } 3`` -> ``2, 3`` (a set of solutions, for a reference that lists several)."""
-    return _OR.sub(", ", s)
+def decimal_comma(s: str) -> str | None:
+    """``1,22`` -> ``1.22``, ``0,111`` -> ``0.111`` (a lone number with a decimal comma), else None.
+
+    >>> decimal_comma("1,22"), decimal_comma("0,111"), decimal_comma("1,500"), decimal_comma("1,2")
+    ('1.22', '0.111', None, None)
+    """
+    m = _DECIMAL_COMMA.fullmatch(s.strip())
+    if not m:
+        return None
+    if m.group(2) is not None:
+        return f"{m.group(1)}{m.group(2)}.{m.group(3)}"
+    return f"{m.group(4)}0.{m.group(6)}"
 
 
-def _dec(text: str) -> Fraction:
-    return Fraction(text)
+_LABEL = re.compile(r"^\s*([^=<>]{1,40}?)\s*=\s*([^=]+)$")
+
+
+def is_label(lhs: str) -> bool:
+    """Whether the left side of ``lhs = value`` names the answer (``x``, ``a_{37}``, ``(p,q)``, ``AB``,
+    ``\\frac{NO}{BO}``, ``f(x)``) rather than being an expression (``2x+4y-3``).
+
+    >>> is_label("a_{37}"), is_label("(p,q)"), is_label(r"\\frac{NO}{BO}"), is_label("2x+4y-3"), is_label("x^2")
+    (True, True, True, False, False)
+    """
+    s = re.sub(r"_\s*(?:\{[^{}]*\}|\w)", "", lhs)
+    s = re.sub(r"\\(?:frac|text|mathrm|overline|angle|triangle|vec|left|right)\b", "", s)
+    s = re.sub(r"[{}\s():,]|\\,", "", s)
+    return bool(s) and s.isalpha() and len(s) <= 12
+
+
+def split_label(s: str) -> tuple[str | None, str]:
+    """``x = 3`` -> ``("x", "3")``; ``2x+4y = 3`` and ``3`` -> ``(None, s)``.
+
+    >>> split_label("a_{37} = 19"), split_label("y=3x-2"), split_label("x+y=3")
+    (('a_37', '19'), ('y', '3x-2'), (None, 'x+y=3'))
+    """
+    m = _LABEL.match(s)
+    if m and is_label(m.group(1)):
+        return re.sub(r"[{}\s]", "", m.group(1)), m.group(2).strip()
+    return None, s
+
+
+def strip_variable(s: str) -> str:
+    """``x = 3`` -> ``3``, ``y=3x-2`` -> ``3x-2``, ``x \\in [1,2]`` -> ``[1,2]`` (one label only).
+
+    >>> strip_variable("y = 3x-2"), strip_variable("x+y=3"), strip_variable(r"x \\in [1,2)")
+    ('3x-2', 'x+y=3', '[1,2)')
+    """
+    m = re.match(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(.+)$", s)
+    if m:
+        return m.group(1).strip()
+    return split_label(s)[1]
 
 
 def to_number(s: str) -> Fraction | None:
@@ -129,21 +181,21 @@ def to_number(s: str) -> Fraction | None:
 
     >>> to_number("2\\\\frac{1}{4}"), to_number("0.\\\\overline{6}"), to_number("2.5\\\\times 10^{2}"), to_number("5/8")
     (Fraction(9, 4), Fraction(2, 3), Fraction(250, 1), Fraction(5, 8))
-    >>> to_number("x+1") is None
-    True
+    >>> to_number("x+1") is None, to_number("12 inches"), to_number("2x") is None
+    (True, Fraction(12, 1), True)
     """
     s = s.strip()
     if not s or len(s) > 200:
         return None
     try:
         if m := _RE_DEC.match(s):
-            return _dec(m.group(1))
+            return Fraction(m.group(1))
         if m := _RE_FRAC.match(s):
-            den = _dec(m.group(3))
-            return None if den == 0 else (-1 if m.group(1) else 1) * _dec(m.group(2)) / den
+            den = Fraction(m.group(3))
+            return None if den == 0 else (-1 if m.group(1) else 1) * Fraction(m.group(2)) / den
         if m := _RE_SLASH.match(s):
-            den = _dec(m.group(3))
-            return None if den == 0 else (-1 if m.group(1) else 1) * _dec(m.group(2)) / den
+            den = Fraction(m.group(3))
+            return None if den == 0 else (-1 if m.group(1) else 1) * Fraction(m.group(2)) / den
         if m := _RE_MIXED.match(s) or _RE_MIXED_SLASH.match(s):
             den = int(m.group(4))
             if den == 0:
@@ -154,14 +206,20 @@ def to_number(s: str) -> Fraction | None:
             exp = int(m.group(2))
             if abs(exp) > 400:
                 return None
-            return _dec(m.group(1)) * Fraction(10) ** exp
+            return Fraction(m.group(1)) * Fraction(10) ** exp
         if m := _RE_REPEAT.match(s):
             return _repeating(m.group(2), m.group(3), m.group(4), bool(m.group(1)))
         if m := _RE_WITH_UNIT.match(s):
-            return _dec(m.group(1))
+            return Fraction(m.group(1))
     except (ValueError, ZeroDivisionError):
         return None
     return None
+
+
+def decimals(s: str) -> int | None:
+    """Digits after the point of a plain decimal literal ("0.083333" -> 6), else None."""
+    m = re.fullmatch(r"-?\d*\.(\d+)", s.strip())
+    return len(m.group(1)) if m else None
 
 
 def _repeating(whole: str, fixed: str, period: str, negative: bool) -> Fraction:
