@@ -1,19 +1,21 @@
-"""math_equiv: label agreement on the public equivalence set and on GSM8K model solutions, the engine
-path, bad input, pathological input, thread and asyncio safety."""
+"""math_equiv: label agreement on the public equivalence set and on GSM8K model solutions, the issue's false
+accepts and misses, hedges that must earn nothing, the engine path, bad input, pathological input, and time
+limits in the main thread, threads, asyncio and worker processes."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from rewardsmith.engine.runner import Engine
-from rewardsmith.types import Status
-from rewardsmith.verifiers.math import extract_answer, is_equiv, math_equiv, reference_answer, verify
+from rewardsmith.types import RewardResult, Status
+from rewardsmith.verifiers.math import cas, extract_answer, is_equiv, math_equiv, reference_answer, verify
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,15 +67,32 @@ def test_gsm8k_test_answers_hash_style(shared_data: Path) -> None:
     [
         (r"We get $\boxed{\frac{1}{2}}$.", r"\frac{1}{2}"),
         (r"\fbox{42} is it", "42"),
-        (r"At first $\boxed{11}$, but fixing it: $\boxed{-11}$.", "-11"),
-        (r"It is $\boxed{8}$ or maybe $\boxed{9}$.", None),
-        (r"$\boxed{8 \text{ or } 9}$", None),
+        (r"At first $\boxed{11}$, but fixing it: $\boxed{-11}$.", "-11"),  # a correction: the last box
+        (r"It is $\boxed{8}$ or maybe $\boxed{9}$.", None),  # a hedge between boxes
+        (r"It is $\boxed{8}$. Or perhaps $\boxed{9}$.", None),
+        (r"$\boxed{8 \text{ or } 9}$", r"8 \text{ or } 9"),  # one box with a list: compared as a list
+        (r"The roots are $\boxed{-2}$ and $\boxed{1}$.", "-2, 1"),  # boxes joined by "and": one list answer
+        (r"$\boxed{1},\boxed{2},\boxed{3}$", "1, 2, 3"),
+        (r"$y_1 = \boxed{2x}$ and $y_2 = \boxed{3x}$", "2x, 3x"),
         ("9 + 3 = 12\n#### 12", "12"),
         ("13 * 2 = 26\nA: 26", "26"),
         ("Final Answer: 130", "130"),
         ("Final Answer: The final answer is $5$. I hope it is correct.", "5"),
+        ("Final Answer: The largest $n$ is 34.", "34"),
+        (r"$\boxed{255}$ is the interest. Final Answer: The final answer is $10,455$.", "10,455"),
+        (r"So $\boxed{5}$. I hope the answer is correct.", "5"),
         ("The answer is 24.", "24"),
         ("So she has 26 left.", "26"),
+        ("So the probability is 2/3.", "2/3"),
+        (r"Therefore $x = \frac{3}{4}$.", r"x = \frac{3}{4}"),
+        (r"We get $\frac{1+\sqrt{5}}{2}$.", r"\frac{1+\sqrt{5}}{2}"),  # the whole expression, not its last digit
+        (r"The area is $6\sqrt{3}$ square units.", r"6\sqrt{3}"),
+        ("It costs $5 and then $3 more, so 8 in all.", "8"),
+        ("Answer $ \n 9 \n $", None),  # an inline span across lines is broken math: no digit taken from it
+        ("The code is AZYUK2A", None),  # a digit inside a word is not a number
+        ("the number is not 10 which is 1,000.99€", "1,000.99"),
+        ("7,425,000", "7,425,000"),  # a bare answer is taken whole
+        (r"-\frac{10}{9}", r"-\frac{10}{9}"),
         ("Thought process:", None),
         ("", None),
     ],
@@ -93,27 +112,59 @@ def test_extract_answer_options() -> None:
     [
         ("3/5", "0.6", True),
         ("0.67", r"\frac{2}{3}", False),
+        ("0.0833333333333333", r"\frac{1}{12}", True),  # a decimal to 6+ places, right to its last place
+        ("0.083334", r"\frac{1}{12}", False),
         (r"2\frac{1}{4}", "2.25", True),
         ("1,000,000", "1000000", True),
+        (r"10,\!000", "10000", True),
+        (r"14{,}916", "14916", True),
+        (r"11,\! 111,\! 111,\! 100", "11111111100", True),
+        ("2\u2009500", "2500", True),
+        ("1 000", "1000", True),
+        ("(1,500)", "1500", False),  # a pair, not a thousands number
+        ("1,22", "1.22", True),  # a lone number with a decimal comma
         (r"1.5\times 10^{3}", "1500", True),
         ("1.5e3", "1500", True),
         (r"0.1\overline{6}", r"\frac{1}{6}", True),
         (r"\$18.00", "18", True),
         ("18 dollars", "18", True),
+        ("28 percent", r"28\%", True),
+        (r"15\mbox{ cm}^2", "15", True),
         ("(B)", "B", True),
         ("(C)", "B", False),
         (r"x \ge 2", r"[2,\infty)", True),
         (r"x > 2", r"[2,\infty)", False),
+        (r"5 \geq x", r"x \leq 5", True),  # inequalities both ways
+        ("x >= 5", r"x \geq 5", True),
+        (r"x \lt 3", "x < 3", True),
+        ("-x >= -1", "x <= 1", True),
+        (r"0 \le x < 100", "[0,100)", True),
+        ("[0,100)", "[0,100]", False),
+        (r"-793 < a < 10", "(-793, 10)", True),
+        (r"y=-\frac{1}{2}x+\frac{3}{4}", "2x+4y-3=0", True),  # equations compared as relations
+        (r"y=-\frac{1}{2}x+\frac{3}{5}", "2x+4y-3=0", False),
         (r"\pi", "3.14", False),
         (r"e^{\ln 3}", "3", True),
         ("(1+i)^2", "2i", True),
         ("(1+i)^2", "-2i", False),
         (r"\{1, 2\}", r"\{2, 1\}", True),
         ("(1, 2)", "(2, 1)", False),
+        (r"-2, 1", "1,-2", True),  # a solution list is unordered
+        (r"\{-2021, 2021\}", r"\pm 2021", True),
+        (r"1 \pm \sqrt{19}", r"1\pm\sqrt{19}", True),
+        ("k = 45, n = 2", "n = 2, k = 45", True),  # labelled values match by label
+        ("k = 2, n = 45", "n = 2, k = 45", False),
+        ("4, 5", "AB=4,CD=5", True),  # against labels: in order
+        ("5, 4", "AB=4,CD=5", False),
+        ("(5,2),(7,2)", "p=5,q=2;p=7,q=2", True),
         (r"\begin{pmatrix}1 & 2\\3 & 4\end{pmatrix}", r"\begin{pmatrix}1 & 2\\3 & 5\end{pmatrix}", False),
+        (r"\left[\begin{array}{cc}1 & 2 \\3 & 4\end{array}\right]", r"\begin{pmatrix}1 & 2 \\3 & 4\end{pmatrix}", True),
+        (r"90^\circ", "90", True),
+        (r"(1, +\infty)", r"(1,\infty)", True),
         ("Monday", "monday", True),
         ("Monday", "Tuesday", False),
         ("1, 2, 3", "2", False),
+        ("x = 5", "y = 5", False),
     ],
 )
 def test_is_equiv(pred: str, ref: str, equal: bool) -> None:
@@ -123,17 +174,71 @@ def test_is_equiv(pred: str, ref: str, equal: bool) -> None:
 @pytest.mark.parametrize(
     "completion, reference, expected",
     [
-        (r"$\boxed{x=2 \text{ or } x=3}$", "2, 3", True),  # both roots: a solution set, not a hedge
-        (r"$\boxed{x=2 \text{ or } x=3}$", "2", False),  # single answer expected: a hedge
-        ("The answer is 8 or 9.", "9", False),
+        # the issue's false accepts: each must score 0
+        (r"We get $\frac{1+\sqrt{5}}{2}$.", "2", False),
+        (r"The area is $6\sqrt{3}$.", "3", False),
+        (r"$\boxed{1, 2, and 5}$", "3, 4, and 5", False),
+        (r"$\boxed{(1,500)}$", "1500", False),
+        (r"$\boxed{-2}$", r"\(\boxed{1}\) and \(\boxed{-2}\).", False),
+        # the issue's misses: each must score 1
+        (r"$\boxed{10,\!000}$", "10000", True),
+        (r"$\boxed{14{,}916}$", "14916", True),
+        (r"Therefore $x = \frac{3}{4}$.", "3/4", True),
+        ("Final Answer: The largest $n$ is 34.", "34", True),
+        ("So the probability is 2/3.", "2/3", True),
+        (r"$\boxed{5 \geq x}$", r"x \leq 5", True),
+        (r"The set is $\boxed{[0,100)}$.", r"0 \le x < 100", True),
+        (r"$\boxed{1, -2}$", r"\(\boxed{1}\) and \(\boxed{-2}\).", True),
+        (r"The integers are $\boxed{-2}$ and $\boxed{1}$.", r"n = \boxed{1,-2}", True),
+        (r"$\boxed{(98, 2)} \quad \text{and} \quad \boxed{(99, 503)}$", "(98, 2), (99, 503)", True),
+        (r"$\boxed{\$16,\!386.20}$", "16386.20", True),
+        # solution sets and units
+        (r"$\boxed{x=2 \text{ or } x=3}$", "2, 3", True),
         (r"$\boxed{x=2, x=-3}$", "-3, 2", True),
         (r"$\boxed{2 \text{ or } 3}$", r"\{2, 3\}", True),
         (r"$\boxed{12 \text{ cm}^2}$", "12", True),
         ("The answer is −3.", "-3", True),
     ],
 )
-def test_hedges_solution_sets_and_units(completion: str, reference: str, expected: bool) -> None:
+def test_issue_cases(completion: str, reference: str, expected: bool) -> None:
     assert verify(completion, reference) is expected
+
+
+#: Hedges and sprays: several different candidate answers, where the reference has one, earn nothing.
+HEDGES = [
+    ("3 or 4", "4", "or in prose"),
+    ("It is either 3 or 4.", "3", "either/or in prose"),
+    ("The answer is 3 or 4.", "4", "answer is ... or"),
+    ("Final Answer: 3, 4, or 5", "4", "final answer list"),
+    ("Candidates: 1, 2, 3, 4, 5.", "5", "number spray in prose"),
+    ("#### 3 or 4", "4", "#### list"),
+    (r"$\boxed{3 \text{ or } 4}$", "4", "or in one box"),
+    (r"$\boxed{3, 4}$", "4", "list in one box"),
+    (r"$\boxed{\{3, 4\}}$", "4", "set containing the answer"),
+    (r"$\boxed{3}\boxed{4}$", "4", "adjacent boxes"),
+    (r"$\boxed{3}$, $\boxed{4}$", "4", "boxes in a list"),
+    (r"$\boxed{3}$ and $\boxed{4}$", "3", "boxes joined by and"),
+    (r"It is $\boxed{3}$. Or maybe $\boxed{4}$.", "4", "hedge across sentences"),
+    (r"$\boxed{\pm 4}$", "4", "plus-minus for one value"),
+    (r"$\boxed{4 \pm 0.5}$", "4", "plus-minus around the value"),
+    (r"$\boxed{[3, 5]}$", "4", "interval containing the answer"),
+    (r"$\boxed{(-\infty, \infty)}$", "4", "all reals"),
+    (r"$\boxed{x \ge 0}$", "4", "inequality containing the answer"),
+    (r"$\boxed{x = 4 \text{ or } x = 5}$", "4", "two roots for one"),
+    (r"$\boxed{1,2,3,4,5,6,7,8,9,10,11,12}$", "11", "spray in a box"),
+    (r"$\boxed{B \text{ or } C}$", "B", "two choices"),
+    (r"$\boxed{\{1, 2, 3\}}$", r"\{1, 2\}", "superset of the solution set"),
+    (r"$\boxed{1, 2, 3}$", "1, 2", "longer solution list"),
+    (r"$\boxed{[0, 3]}$", "[1, 2]", "wider interval"),
+    (r"$\boxed{3 \text{ and } 4}$", "4", "and in one box"),
+    (r"$\boxed{\text{either 3 or 4}}$", "3", "words in a box"),
+]
+
+
+@pytest.mark.parametrize("completion, reference, what", HEDGES, ids=[h[2] for h in HEDGES])
+def test_hedges_earn_nothing(completion: str, reference: str, what: str) -> None:
+    result = math_equiv(completion, reference)
+    assert result.status is Status.OK and result.value == 0.0, (what, result)
 
 
 def test_tolerance_is_relative_and_off_by_default() -> None:
@@ -150,6 +255,8 @@ def test_reward_statuses() -> None:
     assert garbage.status is Status.OK and garbage.value == 0.0 and "no final answer" in (garbage.reason or "")
     hedge = math_equiv(r"$\boxed{8}$ or maybe $\boxed{9}$", "9")
     assert hedge.value == 0.0 and "hedged" in (hedge.reason or "")
+    listed = math_equiv(r"$\boxed{8 \text{ or } 9}$", "9")
+    assert listed.value == 0.0 and "hedge" in (listed.reason or "")
     bad_ref = math_equiv(r"$\boxed{3}$", r"\frac{1}{")
     assert bad_ref.status is Status.ABSTAIN and "could not be parsed" in (bad_ref.reason or "")
     assert math_equiv(r"$\boxed{3}$", None).status is Status.ABSTAIN
@@ -162,6 +269,8 @@ def test_reward_statuses() -> None:
         "x " * 5_000_000 + r"\boxed{5}",
         "1 + " * 2_500_000,
         "{" * 10_000_000,
+        "$" * 10_000_000,
+        "\\(" * 5_000_000,
         r"\boxed{" + r"\frac{1}{" * 400 + "2" + "}" * 400 + "}",
         r"\boxed{" + "+".join(rf"\frac{{1}}{{{i}}}" for i in range(1, 300)) + "}",
         r"\boxed{9^{9^{9^{9}}}}",
@@ -169,7 +278,10 @@ def test_reward_statuses() -> None:
         r"\boxed{100000!}",
         r"\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}",
     ],
-    ids=["10MB", "10MB-no-box", "10MB-braces", "nested-frac", "frac-bomb", "tower", "huge-power", "factorial", "parens"],
+    ids=[
+        "10MB", "10MB-no-box", "10MB-braces", "10MB-dollars", "10MB-parens", "nested-frac", "frac-bomb", "tower",
+        "huge-power", "factorial", "parens",
+    ],
 )
 def test_pathological_inputs_end_within_the_engine_timeout(completion: str) -> None:
     """Each runs through the engine's worker process with a 10 s hard timeout: ok (0 or 1) or error, never a hang."""
@@ -179,6 +291,57 @@ def test_pathological_inputs_end_within_the_engine_timeout(completion: str) -> N
     assert result.status in (Status.OK, Status.ERROR)
     if completion.startswith("x "):
         assert result.value == 1.0
+
+
+#: A correct answer whose symbolic comparison cannot finish: an error (timeout), never ok 0.0.
+_SLOW = (r"$\boxed{\sum_{j=1}^{999} j^{999}}$", r"\sum_{k=1}^{999} k^{999}")
+
+
+def _is_timeout(result: RewardResult) -> bool:
+    return result.status is Status.ERROR and "timeout" in (result.reason or "")
+
+
+def test_timeout_is_an_error_in_the_main_thread() -> None:
+    assert threading.current_thread() is threading.main_thread()
+    result = math_equiv(*_SLOW, cas_seconds=1.0)
+    assert _is_timeout(result), result
+    after = math_equiv(r"$\boxed{x^2-4}$", "(x-2)(x+2)")  # a fresh worker takes the killed one's place
+    assert after.status is Status.OK and after.value == 1.0
+
+
+def test_timeout_is_an_error_in_threads() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: math_equiv(*_SLOW, cas_seconds=1.0), range(2)))
+    assert all(_is_timeout(r) for r in results), results
+
+
+def test_timeout_is_an_error_in_asyncio() -> None:
+    async def main() -> tuple[RewardResult, RewardResult]:
+        direct = math_equiv(*_SLOW, cas_seconds=1.0)
+        threaded = await asyncio.to_thread(math_equiv, *_SLOW, cas_seconds=1.0)
+        return direct, threaded
+
+    direct, threaded = asyncio.run(main())
+    assert _is_timeout(direct) and _is_timeout(threaded), (direct, threaded)
+
+
+def test_timeout_is_an_error_in_worker_processes() -> None:
+    spec = {"name": "t", "components": [{"name": "m", "reward": "math_equiv", "params": {"cas_seconds": 1.0}}]}
+    with Engine(spec, workers=2, cache=False) as engine:
+        results = engine.score([{"prompt": "q", "completion": _SLOW[0], "reference": _SLOW[1]}] * 2
+                               + [{"prompt": "q", "completion": r"$\boxed{\frac{3}{4}}$", "reference": "0.75"}])
+    assert [r.status for r in results] == [Status.ERROR, Status.ERROR, Status.OK]
+    assert all("timeout" in (r.reason or "") for r in results[:2]) and results[2].value == 1.0
+
+
+def test_cas_worker_is_killed_at_its_deadline() -> None:
+    assert cas.equal("2", "2", deadline=time.monotonic() + 60) == (True, "symbolic")  # a live worker
+    before = cas.worker_starts()
+    with pytest.raises(cas.CasTimeout):
+        cas.equal(r"\sum_{j=1}^{999} j^{999}", r"\sum_{k=1}^{999} k^{999}", deadline=time.monotonic() + 1)
+    assert cas.worker_starts() == before
+    assert cas.equal(r"\frac{1}{2}", "0.5", deadline=time.monotonic() + 60) == (True, "symbolic")
+    assert cas.worker_starts() == before + 1  # the killed worker was replaced once
 
 
 _CASES = [

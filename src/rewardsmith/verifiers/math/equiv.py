@@ -30,7 +30,7 @@ from rewardsmith.verifiers.math.normalize import (
 from rewardsmith.verifiers.math.relations import inequality_to_interval
 
 #: Default numeric tolerance: exact. A rounded decimal (0.67) is not the fraction it rounds (2/3); a decimal
-#: given to 6+ places that matches to its last place (0.0833333 for 1/12) is.
+#: given to 6 or more places that agrees at 6 places (0.0833333 for 1/12) is, as in math-verify.
 DEFAULT_TOLERANCE = 0.0
 #: Seconds of CAS work one verification may take; past it the result is an error (timeout), never a zero.
 DEFAULT_CAS_SECONDS = 5.0
@@ -75,7 +75,7 @@ def _numbers_equal(p: str, r: str, pn: Fraction, rn: Fraction, tolerance: float)
         return False
     places = dp if dp is not None else dr
     assert places is not None
-    return places >= 6 and abs(pn - rn) <= Fraction(1, 10**places)
+    return places >= 6 and round(pn, 6) == round(rn, 6)  # math-verify's float rounding, for long decimals only
 
 
 def _split_top(s: str, seps: str) -> list[str]:

@@ -30,7 +30,8 @@ _HASHES = re.compile(r"####(?=\s*[^\n])\s*(\S[^\n]*|)")
 _A_LINE = re.compile(r"(?:^|\n)[ \t]*A:[ \t]*([^\n]+?)\s*\Z")
 _FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
 _ANSWER_IS = re.compile(r"answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
-_HEDGE_BETWEEN = re.compile(r"\b(?:or|maybe|perhaps|possibly|either|alternatively)\b", re.IGNORECASE)
+_UNSURE = re.compile(r"\b(?:maybe|perhaps|possibly|either|alternatively|probably)\b", re.IGNORECASE)
+_HEDGE_BETWEEN = re.compile(r"\b(?:or|maybe|perhaps|possibly|either|alternatively|probably)\b", re.IGNORECASE)
 #: Between two boxes of one list answer: delimiters, spacing, punctuation, "and"/"or", part labels, "x_2 =".
 _GAP_NOISE = re.compile(
     r"\\[()\[\]]|\$|\\(?:quad|qquad|text|textbf|mathrm|mbox)\b|\\[,;:! ]|[{}]"
@@ -57,7 +58,7 @@ _LIST_BEFORE = re.compile(
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _CONNECTOR = {"and", "or"}
 _QUOTES = re.compile(r"^(?:\\?[\"'*]|\s)+|(?:\\?[\"'*]|\s)+$")
-_SENTENCE_END = re.compile(r"(?<!\d)\.(?=\s|$)|\.(?=\s+[A-Z])|[!?](?=\s|$)")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 #: Longest answer span we keep (a longer "answer" is not an answer).
 MAX_ANSWER_CHARS = 2000
 #: How far from the end the fallback looks for the last expression.
@@ -145,7 +146,8 @@ def boxed_answers(text: str, limit: int = 64) -> list[tuple[str, int, int]]:
 
 def _closing_dollar(text: str, start: int, currency: bool) -> int:
     """Index of the ``$`` closing an inline span opened just before ``start`` (on the same line), or -1.
-    A span opened by ``$`` plus a digit may be money: its closer must follow a non-space (pandoc's rule)."""
+    After ``$`` plus a digit (maybe money) only the next ``$`` may close, and only right after a non-space
+    (pandoc's rule): "$5 and $3" and "$5, so $x$" open no span at the first ``$``."""
     i = start
     while True:
         j = text.find("$", i)
@@ -155,13 +157,12 @@ def _closing_dollar(text: str, start: int, currency: bool) -> int:
         if text[j - 1] == "\\":  # \$ is a literal dollar inside the span
             i = j + 1
             continue
-        if j + 1 < len(text) and text[j + 1].isdigit():  # "$5 and $3": not a closer
-            i = j + 1
-            continue
-        if currency and text[j - 1].isspace():
-            i = j + 1
-            continue
-        return j
+        closes = not (j + 1 < len(text) and text[j + 1].isdigit())  # "$5 and $3": not a closer
+        if currency:
+            return j if closes and not text[j - 1].isspace() else -1
+        if closes:
+            return j
+        i = j + 1
 
 
 def math_spans(text: str) -> tuple[list[Span], list[tuple[int, int]]]:
@@ -330,7 +331,7 @@ def _answer_in_span(span: str, dig: bool) -> str | None:
 
 def _gap_is_list_joint(gap: str) -> bool:
     """Whether the text between two boxes only joins them into one answer ("and", commas, "\\quad", labels)."""
-    if len(gap) > _MAX_GAP:
+    if len(gap) > _MAX_GAP or _UNSURE.search(gap):
         return False
     rest = _GAP_NOISE.sub(" ", gap)
     if re.search(r"\d", rest):

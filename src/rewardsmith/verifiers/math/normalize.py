@@ -52,7 +52,7 @@ _RE_WITH_UNIT = re.compile(
     rf"^({_DEC})(?:\s+[A-Za-z]{{2,}}[A-Za-z .\-]*|\s*(?:mm|cm|km|m|kg|mg|g|ml|l|L|s|h|ft|in|yd|lbs?|oz)(?:\^?[23²³])?|\s*[²³])$"
 )
 #: "1,22" or "0,111": a decimal comma (European notation), only for a lone number in plain text.
-_DECIMAL_COMMA = re.compile(r"^(-?)(0|[1-9]\d*),(\d{1,2}|\d{4,})$|^(-?)(0),(\d+)$")
+_DECIMAL_COMMA = re.compile(r"^(-?)(0|[1-9]\d*),(\d{2}|\d{4,})$|^(-?)(0),(\d+)$")
 
 
 def strip_wrappers(s: str) -> str:
