@@ -49,19 +49,28 @@ def _limit_cpu(seconds: float) -> None:
         pass
 
 
-def _parse(latex: str) -> list[Any]:
+def _parse(latex: str, whole: bool = True) -> list[Any]:
+    """The answer as mathematics: LaTeX first, then a plain expression. With ``whole`` (always for the
+    policy's answer) the expression must span the whole text: math-verify's expression extractor takes the
+    *last* expression it finds, so a reply it cannot read (``3 \\vee 4``, ``3 \\foo 4``) would become ``4``,
+    a digit from inside an expression. The trusted reference keeps math-verify's leniency."""
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
 
-    return parse(
-        f"${latex}$",
-        extraction_config=[LatexExtractionConfig(), ExprExtractionConfig()],
-        parsing_timeout=None,  # type: ignore[arg-type]
-    )
+    got = parse(f"${latex}$", extraction_config=[LatexExtractionConfig()], parsing_timeout=None)  # type: ignore[arg-type]
+    if any(not isinstance(x, str) for x in got):
+        return got
+    got = parse(latex, extraction_config=[ExprExtractionConfig()], parsing_timeout=None)  # type: ignore[arg-type]
+    matched = next((x for x in got if isinstance(x, str)), "")
+    return got if not whole or _squash(matched) == _squash(latex) else []
+
+
+def _squash(s: str) -> str:
+    return "".join(s.split())
 
 
 @lru_cache(maxsize=4096)
 def _parse_reference(latex: str) -> tuple[Any, ...]:
-    return tuple(_parse(latex))
+    return tuple(_parse(latex, whole=False))
 
 
 def _is_structured(x: Any) -> bool:

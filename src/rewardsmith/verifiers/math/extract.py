@@ -47,15 +47,21 @@ _UNIT = (
 )
 #: A number in prose: sign, currency, digits with thousands separators, decimals, a fraction bar.
 _PROSE_NUMBER = re.compile(
-    r"[-−+]?(?:[$€£¥]\s?)?(?:\d{1,3}(?:(?:,|\u2009|\u202f)\d{3})+|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
+    r"[-−+]?(?:[$€£¥]\s?)?(?:\d{1,3}(?:(?:,|\u2009|\u202f)\d{3})+|\d+)(?:[.,]\d+)?(?:\^\{?-?\d+\}?)?(?:\s*/\s*\d+(?:\.\d+)?)?"
     r"|[-−+]?\.\d+"
 )
 _BEFORE_OK = set(" \t\n([\"'*:=~$€£¥")
 _AFTER_WORD = re.compile(rf"(?:\s*(?:\\?%|[$€£¥]|{_UNIT}\b|[²³]))?")
 _LIST_BEFORE = re.compile(
-    r"(?:[-−]?\d[\d,]*(?:\.\d+)?\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+))+$", re.IGNORECASE
+    r"(?:(?:\b[A-Za-z]\s*=\s*)?[-−]?\d[\d,]*(?:\.\d+)?\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+))+"
+    r"(?:\b[A-Za-z]\s*=\s*)?$",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
+#: Text between two math spans of one list answer: "$3$, $4$ and $5$", "$x=3$ or $x=4$".
+_LIST_GAP = re.compile(r"[\s,;\"']*(?:(?:and|or)\s*)?", re.IGNORECASE)
+#: A span with nothing but an end-of-proof mark.
+_DECORATION = re.compile(r"(?:\s|\\(?:blacksquare|square|Box|qed|qedsymbol|quad|qquad)(?![A-Za-z]))*")
 _CONNECTOR = {"and", "or"}
 _QUOTES = re.compile(r"^(?:\\?[\"'*]|\s)+|(?:\\?[\"'*]|\s)+$")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
@@ -269,12 +275,15 @@ def last_expression(text: str) -> tuple[str, str] | None:
     spans, broken = math_spans(tail)
     regions = [(s.start, s.end) for s in spans] + broken
     number = _prose_number(tail, regions)
-    last_span = next((s for s in reversed(spans) if s.content), None)
-    if number is not None and (last_span is None or number[1] >= last_span.end):
+    spans = [s for s in spans if not _DECORATION.fullmatch(s.content)]
+    if number is not None and (not spans or number[1] >= spans[-1].end):
         return number[0], "last number"
-    if last_span is not None:
-        return last_span.content, "last math span"
-    return None
+    if not spans:
+        return None
+    first = len(spans) - 1  # the last span and the spans joined to it as one list ("$x=3$ or $x=4$")
+    while first > 0 and _LIST_GAP.fullmatch(tail[spans[first - 1].end : spans[first].start]):
+        first -= 1
+    return ", ".join(s.content for s in spans[first:]), "last math span"
 
 
 def _bare(text: str) -> str | None:
@@ -307,16 +316,10 @@ def _answer_in_span(span: str, dig: bool) -> str | None:
         return None
     spans, broken = math_spans(sentence)
     if spans and spans[0].start == 0:
-        joined = [spans[0].content]
-        end = spans[0].end
-        for s in spans[1:]:
-            gap = sentence[end : s.start]
-            if re.fullmatch(r"[\s,;\"']*(?:(?:and|or)\s*)?", gap, re.IGNORECASE):
-                joined.append(s.content)
-                end = s.end
-            else:
-                break
-        return ", ".join(j for j in joined if j) or None
+        stop = 0
+        while stop + 1 < len(spans) and _LIST_GAP.fullmatch(sentence[spans[stop].end : spans[stop + 1].start]):
+            stop += 1
+        return ", ".join(s.content for s in spans[: stop + 1] if s.content) or None
     if broken:
         sentence = sentence.replace("$", " ")
     if re.match(r"[-−+]?[$€£¥]?\s?[\d.]|\\|\(|\[", sentence):  # starts with the answer: "24", "5 apples", "\frac12"
@@ -398,6 +401,30 @@ def _candidates(text: str, hedge: HedgePolicy) -> list[tuple[int, Extraction, bo
     return out
 
 
+def _explicit(text: str, hedge: HedgePolicy) -> tuple[int, Extraction] | None:
+    """The last explicit answer (box group, ``####``, ``A:``, "final answer", "answer is") and where it starts."""
+    found = _candidates(text, hedge)
+    if not found:
+        return None
+    box = next((c for c in found if c[1].how == "boxed"), None)
+    best = max(found, key=lambda c: c[0])
+    if box is not None and best is not box and not best[2]:
+        best = box  # "\boxed{5}. I hope the answer is correct." keeps the box
+    return best[0], best[1]
+
+
+def _hedged_after(text: str, start: int, answer: str) -> bool:
+    """Whether the explicit answer starting at ``start`` follows a different explicit answer with an unsure
+    word between them ("The answer is 4. Alternatively, the answer is 5.")."""
+    window = text[max(0, start - _HEDGE_WINDOW) : start]
+    if not _UNSURE.search(window):
+        return False
+    prev = _explicit(window, "last")
+    if prev is None or prev[1].answer is None or _squash(prev[1].answer) == _squash(answer):
+        return False
+    return bool(_UNSURE.search(window[prev[0] :]))
+
+
 def find_answer(
     text: str,
     pattern: str | None = None,
@@ -412,12 +439,10 @@ def find_answer(
         if matches:
             m = matches[-1]
             return _sized(m.group(1) if m.groups() else m.group(0), "pattern")
-    found = _candidates(text, hedge)
-    if found:
-        box = next((c for c in found if c[1].how == "boxed"), None)
-        best = max(found, key=lambda c: c[0])
-        if box is not None and best is not box and not best[2]:
-            best = box  # "\boxed{5}. I hope the answer is correct." keeps the box
+    best = _explicit(text, hedge)
+    if best is not None:
+        if hedge == "reject" and best[1].answer is not None and _hedged_after(text, best[0], best[1].answer):
+            return Extraction(None, best[1].how, hedged=True)
         return best[1]
     bare = _bare(text)
     if bare is not None:

@@ -35,6 +35,12 @@ _RELATIONS = (
     (">=", "\\ge"), ("<=", "\\le"), ("!=", "\\ne"), ("≥", "\\ge"), ("≤", "\\le"), ("≠", "\\ne"),
     ("\\lt", "<"), ("\\gt", ">"), ("=<", "\\le"), ("=>", "\\ge"),
 )
+#: Logical "or"/"and" between answers are list words ("x=3 \\vee x=4" is two answers, not a formula).
+_LOGIC_OR = re.compile(r"\\(?:vee|lor)(?![A-Za-z])|∨")
+_LOGIC_AND = re.compile(r"\\(?:wedge|land)(?![A-Za-z])|∧")
+#: End-of-proof marks carry no answer.
+_QED = re.compile(r"\\(?:blacksquare|square|Box|qed|qedsymbol)(?![A-Za-z])|∎|□")
+_EMPTY_SET = re.compile(r"\\varnothing(?![A-Za-z])|∅|\\\{\s*\\\}")
 _UNICODE = (("\u2212", "-"), ("∞", "\\infty"), ("×", "\\times"), ("·", "\\cdot"), ("π", "\\pi"), ("√", "\\sqrt"))
 
 _INT = r"-?\d+"
@@ -82,6 +88,10 @@ def normalize(answer: str) -> str:
     s = strip_wrappers(answer)
     for a, b in _UNICODE:
         s = s.replace(a, b)
+    s = _LOGIC_OR.sub(" or ", s)
+    s = _LOGIC_AND.sub(" and ", s)
+    s = _QED.sub(" ", s)
+    s = _EMPTY_SET.sub(r"\\emptyset", s)
     s = _GROUP_SEP.sub(",", s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = s.replace("**", "^")
