@@ -16,6 +16,7 @@ import pytest
 from rewardsmith.engine.runner import Engine
 from rewardsmith.types import RewardResult, Status
 from rewardsmith.verifiers.math import cas, extract_answer, is_equiv, math_equiv, reference_answer, verify
+from tests.verifiers import math_peer_suite
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,6 +51,26 @@ def test_gsm8k_model_solutions_agree_with_human_labels(gsm8k_solutions: list[tup
     wrong = [i for i, (sol, ref, label) in enumerate(gsm8k_solutions) if verify(sol, ref) is not label]
     assert wrong == []
     assert sum(label for _, _, label in gsm8k_solutions) > 1000  # both classes are really present
+
+
+def test_peer_suite_agreement_at_least_math_verify_with_no_false_accepts() -> None:
+    """Math-Verify's own 270 test cases, both checkers in this run. Two (gold, pred) pairs appear twice with
+    opposite labels (the label depends on a non-default option), so each checker can agree with only one of
+    each; a false accept counts unless the same pair is also labelled equal."""
+    cases = math_peer_suite.load_cases()
+    assert len(cases) == 270
+    rows = math_peer_suite.run(cases)
+    ours, theirs = math_peer_suite.tally(rows)
+    labels: dict[tuple[str, str], set[int]] = {}
+    for c in cases:
+        labels.setdefault((c["gold"], c["pred"]), set()).add(c["expected"])
+    both_ways = {pair for pair, seen in labels.items() if seen == {0, 1}}
+    assert len(both_ways) == 2
+    false_accepts = [r.case["id"] for r in rows if r.ours and not r.case["expected"]
+                     and (r.case["gold"], r.case["pred"]) not in both_ways]
+    assert false_accepts == []
+    assert ours.agree >= theirs.agree, (ours, theirs)
+    assert ours.no_verdict == 0  # every gold parses, no comparison timed out
 
 
 def test_gsm8k_test_answers_hash_style(shared_data: Path) -> None:
@@ -93,6 +114,9 @@ def test_gsm8k_test_answers_hash_style(shared_data: Path) -> None:
         ("the number is not 10 which is 1,000.99€", "1,000.99"),
         ("7,425,000", "7,425,000"),  # a bare answer is taken whole
         (r"-\frac{10}{9}", r"-\frac{10}{9}"),
+        (r"$\boxed{\boxed{5}}$", "5"),  # a box in a box is one answer
+        (r"Thus $k = 3$. $\blacksquare$", "k = 3"),  # an end-of-proof mark is not an answer
+        ("It is 10^3", "10^3"),
         ("Thought process:", None),
         ("", None),
     ],
@@ -161,6 +185,9 @@ def test_extract_answer_options() -> None:
         (r"\left[\begin{array}{cc}1 & 2 \\3 & 4\end{array}\right]", r"\begin{pmatrix}1 & 2 \\3 & 4\end{pmatrix}", True),
         (r"90^\circ", "90", True),
         (r"(1, +\infty)", r"(1,\infty)", True),
+        (r"\varnothing", r"\emptyset", True),
+        (r"\textbf{(B) } 12", "B", True),  # an option letter with its value
+        ("(B) or (C)", "B", False),
         ("Monday", "monday", True),
         ("Monday", "Tuesday", False),
         ("1, 2, 3", "2", False),
@@ -232,6 +259,16 @@ HEDGES = [
     (r"$\boxed{[0, 3]}$", "[1, 2]", "wider interval"),
     (r"$\boxed{3 \text{ and } 4}$", "4", "and in one box"),
     (r"$\boxed{\text{either 3 or 4}}$", "3", "words in a box"),
+    (r"$\boxed{3 \vee 4}$", "4", "logical or in a box"),
+    (r"$\boxed{x=3 \lor x=4}$", "4", "logical or between roots"),
+    (r"$\boxed{3 \cup 4}$", "4", "a digit from an expression the CAS cannot read"),
+    (r"$\boxed{4 \boxed{5}}$", "5", "a box inside an expression"),
+    (r"$\boxed{4 \text{ or more}}$", "4", "or more"),
+    ("The solutions are x = 3 or x = 4.", "4", "labelled roots in prose"),
+    ("So $x = 3$ or $x = 4$.", "4", "roots in two math spans"),
+    ("The answer is 4.\n\nAlternatively, the answer is 5.", "5", "an alternative answer statement"),
+    (r"The answer could be $\boxed{4}$, but it might be $\boxed{5}$.", "5", "might between boxes"),
+    ("4\n5", "5", "bare values on lines"),
 ]
 
 

@@ -56,6 +56,8 @@ def _parse(latex: str, whole: bool = True) -> list[Any]:
     a digit from inside an expression. The trusted reference keeps math-verify's leniency."""
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
 
+    if whole and ("\\boxed" in latex or "\\fbox" in latex):
+        return []  # math-verify would read only the box: "4 \\boxed{5}" is not 5
     got = parse(f"${latex}$", extraction_config=[LatexExtractionConfig()], parsing_timeout=None)  # type: ignore[arg-type]
     if any(not isinstance(x, str) for x in got):
         return got

@@ -24,6 +24,7 @@ from rewardsmith.verifiers.math.normalize import (
     decimals,
     normalize,
     split_label,
+    stated_choice,
     strip_variable,
     to_number,
 )
@@ -171,7 +172,7 @@ def _values(p: str, r: str, tolerance: float, deadline: float) -> Comparison:
         return Comparison(_numbers_equal(p, r, pn, rn, tolerance), "numeric")
     letter = choice_letter(r)
     if letter is not None:
-        return Comparison(choice_letter(p) == letter, "choice")
+        return Comparison(stated_choice(p) == letter, "choice")
     if _wordy(r):
         return Comparison(p.casefold() == r.casefold(), "text")
     if _squash(inequality_to_interval(p)) == _squash(inequality_to_interval(r)):

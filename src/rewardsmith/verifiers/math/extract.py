@@ -30,8 +30,9 @@ _HASHES = re.compile(r"####(?=\s*[^\n])\s*(\S[^\n]*|)")
 _A_LINE = re.compile(r"(?:^|\n)[ \t]*A:[ \t]*([^\n]+?)\s*\Z")
 _FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
 _ANSWER_IS = re.compile(r"answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
-_UNSURE = re.compile(r"\b(?:maybe|perhaps|possibly|either|alternatively|probably)\b", re.IGNORECASE)
-_HEDGE_BETWEEN = re.compile(r"\b(?:or|maybe|perhaps|possibly|either|alternatively|probably)\b", re.IGNORECASE)
+_UNSURE_WORDS = r"maybe|perhaps|possibly|either|alternatively|probably|might|could|unsure|not sure"
+_UNSURE = re.compile(rf"\b(?:{_UNSURE_WORDS})\b", re.IGNORECASE)
+_HEDGE_BETWEEN = re.compile(rf"\b(?:or|{_UNSURE_WORDS})\b", re.IGNORECASE)
 #: Between two boxes of one list answer: delimiters, spacing, punctuation, "and"/"or", part labels, "x_2 =".
 _GAP_NOISE = re.compile(
     r"\\[()\[\]]|\$|\\(?:quad|qquad|text|textbf|mathrm|mbox)\b|\\[,;:! ]|[{}]"
@@ -114,6 +115,20 @@ def _balanced(text: str, start: int) -> tuple[str, int] | None:
     return None
 
 
+def _unbox(content: str) -> str:
+    """``\\boxed{5}`` inside a box is ``5``."""
+    t = content.strip()
+    while (m := _BOX.match(t)) is not None:
+        j = m.end()
+        while j < len(t) and t[j] in " \t":
+            j += 1
+        got = _balanced(t, j) if j < len(t) and t[j] == "{" else None
+        if got is None or got[1] != len(t):
+            break
+        t = got[0].strip()
+    return t
+
+
 def boxed_answers(text: str, limit: int = 64) -> list[tuple[str, int, int]]:
     """The last ``limit`` boxed contents as ``(content, start, end)``, in order of appearance.
 
@@ -139,7 +154,9 @@ def boxed_answers(text: str, limit: int = 64) -> list[tuple[str, int, int]]:
             got = _balanced(text, j)
             if got is None:
                 continue
-            found.append((got[0], pos, got[1]))
+            while found and found[-1][1] < got[1]:  # a box inside this one: "\boxed{\boxed{5}}" is one box
+                found.pop()
+            found.append((_unbox(got[0]), pos, got[1]))
         else:  # \boxed 5
             k = j
             while k < len(text) and not text[k].isspace() and text[k] not in "$.,":
@@ -289,10 +306,15 @@ def last_expression(text: str) -> tuple[str, str] | None:
 def _bare(text: str) -> str | None:
     """The whole text when it is nothing but an answer ("7,425,000", "-\\frac{10}{9}", "x \\ge 5", "Friday")."""
     s = text.strip()
-    if not s or len(s) > _BARE_CHARS or "\n" in s or s.endswith(":"):
+    if not s or len(s) > _BARE_CHARS or s.endswith(":"):
         return None
     if "$" in s or "\\(" in s or "\\[" in s:
         return None
+    if "\n" in s:  # "4\n5": several bare values are a list (a hedge when one is expected)
+        lines = [line.strip() for line in s.splitlines() if line.strip()]
+        if _prose_words(s) or any("\\" in line for line in lines):
+            return None
+        return ", ".join(lines)
     return s if _prose_words(s) <= 1 else None
 
 

@@ -18,7 +18,7 @@ _GROUP_SEP = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*|\\,|\\!|\\ |\\;|~|\u2009|\u202
 _SPACING = re.compile(r"(?<!\\)\\[,;:!> ]|\\q?quad|~|\\displaystyle|\\left|\\right|\\[bB]igg?[lr]?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}")
 _UNIT_AFTER_NUMBER = re.compile(
-    r"([\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*(?!(?:or|and)\s*\})[A-Za-z][A-Za-z .\-/^0-9]*\}(?:\s*\^\s*\{?\s*\d\s*\}?)?"
+    r"([\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*(?![^{}]*\b(?:or|and|more|less|fewer|least|most|to|plus|minus|times|over|only|exactly|about|approximately)\b)[A-Za-z][A-Za-z .\-/^0-9]*\}(?:\s*\^\s*\{?\s*\d\s*\}?)?"
 )
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|(?<=[\d}])\s*degrees?\b")
 _PERCENT = re.compile(r"\\?%|(?<=[\d}])\s*(?:percent(?:age)?|pct)\b")
@@ -238,6 +238,25 @@ def _repeating(whole: str, fixed: str, period: str, negative: bool) -> Fraction:
         base += Fraction(int(fixed), 10 ** len(fixed))
     base += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
     return -base if negative else base
+
+
+_CHOICE_WITH_VALUE = re.compile(r"^\(\s*([A-Ea-e])\s*\)\s*(.+)$")
+_OTHER_CHOICE = re.compile(r"\(\s*[A-Ea-e]\s*\)|(?<![A-Za-z\\])[A-E](?![A-Za-z])")
+
+
+def stated_choice(s: str) -> str | None:
+    """The option letter of ``(B)`` or ``(B) 12`` (a letter with its value, no other letter), else None.
+
+    >>> stated_choice("(B) 12"), stated_choice("B"), stated_choice("(B) or (C)"), stated_choice("(B) A")
+    ('B', 'B', None, None)
+    """
+    letter = choice_letter(s)
+    if letter is not None:
+        return letter
+    m = _CHOICE_WITH_VALUE.match(s.strip())
+    if m is None or _OTHER_CHOICE.search(m.group(2)):
+        return None
+    return m.group(1).upper()
 
 
 def choice_letter(s: str) -> str | None:
