@@ -371,6 +371,15 @@ def test_timeout_is_an_error_in_worker_processes() -> None:
     assert all("timeout" in (r.reason or "") for r in results[:2]) and results[2].value == 1.0
 
 
+def test_unevaluable_answer_for_a_number_is_a_zero_not_an_error() -> None:
+    """A tower the policy writes for a plain-number reference is decided from the text (no load involved): a zero,
+    so that an answer nobody can evaluate cannot turn a wrong answer into a masked error."""
+    tower = math_equiv(r"$\boxed{9^{9^{9^{9}}}}$", "5")
+    assert tower.status is Status.OK and tower.value == 0.0 and "too large" in (tower.reason or "")
+    same = math_equiv(r"$\boxed{10^{10^{10}}}$", r"10^{10^{10}}")
+    assert same.status is Status.OK and same.value == 1.0
+
+
 def test_cas_worker_is_killed_at_its_deadline() -> None:
     assert cas.equal("2", "2", deadline=time.monotonic() + 60) == (True, "symbolic")  # a live worker
     before = cas.worker_starts()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 #: Seconds a fresh worker may take to import sympy and math-verify (not part of any comparison's budget).
-STARTUP_S = 60.0
+STARTUP_S = 20.0
 _WORKER = Path(__file__).with_name("cas_worker.py")
 
 

@@ -44,6 +44,11 @@ _WORDY = re.compile(r"^[A-Za-z][A-Za-z '\-]*$")
 _LONG_WORD = re.compile(r"[A-Za-z]{3,}")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _REF_NEEDS_EXTRACTION = re.compile(r"\n|####|\\boxed|\\fbox|(?:^|\n)\s*A:|final answer|answer is", re.IGNORECASE)
+#: A word of prose (not a function name) in a plain-text answer: "10+John's age".
+_PROSE_WORD = re.compile(
+    r"(?<![\\A-Za-z])(?!(?:sqrt|frac|dfrac|times|cdot|infty|floor|ceil|binom|choose|sinh|cosh|tanh|arcsin|arccos"
+    r"|arctan|mod|pmod|log)(?![A-Za-z]))[A-Za-z]{4,}"
+)
 _PM = re.compile(r"\\pm|\\mp|±")
 _BIG_EXPONENT = re.compile(r"\^\s*\{?\s*\(?\s*-?\d{7,}|\d{7,}\s*!|\^\s*\{?[^{}]*\^\s*\{?[^{}]*\^")
 
@@ -153,10 +158,12 @@ def elements(s: str) -> list[Item]:
 
 
 def _dedupe(items: list[Item]) -> list[Item]:
-    seen: set[tuple[str | None, str]] = set()
+    """Drop repeats: the same text, or the same exact number ("\\frac{1}{2} or equivalently 0.5" is one answer)."""
+    seen: set[tuple[str | None, str | Fraction]] = set()
     out = []
     for lab, v in items:
-        key = (lab, _squash(v))
+        number = to_number(v)
+        key = (lab, number if number is not None else _squash(v))
         if key not in seen:
             seen.add(key)
             out.append((lab, v))
@@ -179,6 +186,12 @@ def _values(p: str, r: str, tolerance: float, deadline: float) -> Comparison:
         return Comparison(True, "string (interval)")
     if len(p) > MAX_CAS_CHARS:
         return Comparison(False, f"answer longer than {MAX_CAS_CHARS} characters")
+    if rn is not None and "\\" not in p and _PROSE_WORD.search(p):
+        return Comparison(False, "answer has words; reference is a number")  # "10+John's age" for 50: no CAS
+    if _BIG_EXPONENT.search(p) and not _BIG_EXPONENT.search(r) and to_number(r) is not None:
+        # the policy's own doing, decided by the text alone (not by load): a zero, so that an unevaluable
+        # answer cannot turn a wrong answer into a masked error
+        return Comparison(False, "answer has an exponent or factorial too large to evaluate; reference is a number")
     if _BIG_EXPONENT.search(p) or _BIG_EXPONENT.search(r):
         raise cas.CasTimeout("not compared: an exponent or factorial too large to evaluate")
     equal, how = cas.equal(p, r, deadline, tolerance)

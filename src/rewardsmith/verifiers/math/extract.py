@@ -48,9 +48,15 @@ _UNIT = (
 )
 #: A number in prose: sign, currency, digits with thousands separators, decimals, a fraction bar.
 _PROSE_NUMBER = re.compile(
-    r"[-−+]?(?:[$€£¥]\s?)?(?:\d{1,3}(?:(?:,|\u2009|\u202f)\d{3})+|\d+)(?:[.,]\d+)?(?:\^\{?-?\d+\}?)?(?:\s*/\s*\d+(?:\.\d+)?)?"
+    r"[-−+]?\d+\s+\d+\s*/\s*\d+(?![\d.,/])"  # a mixed number: "2 1/2"
+    r"|\d+(?::\d+)+(?![\d:])"  # a ratio or a time: "3:4" is not the number 4
+    r"|[-−+]?(?:[$€£¥]\s?)?(?:\d{1,3}(?:(?:,|\u2009|\u202f)\d{3})+|\d+)(?:[.,]\d+)?(?:\^\{?-?\d+\}?)?(?:\s*/\s*\d+(?:\.\d+)?)?"
     r"|[-−+]?\.\d+"
 )
+#: An operand and an operator right before a number: it is inside an expression ("5 - 3", "3*4", "2 x 3").
+_OPERAND_BEFORE = re.compile(r"[\w)\]}]\s*(?:[-+*/×÷^−·]|\\times|\\cdot|\\div|\bx\b)\s*$")
+#: Markdown emphasis around a whole answer: "**4**", "*4*".
+_EMPHASIS = re.compile(r"^\*{1,3}(?=\S)|(?<=\S)\*{1,3}$")
 _BEFORE_OK = set(" \t\n([\"'*:=~$€£¥")
 _AFTER_WORD = re.compile(rf"(?:\s*(?:\\?%|[$€£¥]|{_UNIT}\b|[²³]))?")
 _LIST_BEFORE = re.compile(
@@ -259,6 +265,10 @@ def _prose_number(text: str, regions: list[tuple[int, int]]) -> tuple[str, int, 
     suffix = _AFTER_WORD.match(text, end)
     stop = suffix.end() if suffix else end
     after = text[stop] if stop < len(text) else " "
+    if before == "\\" and text[start] == "$":  # "\$18"
+        before = " "
+    if _OPERAND_BEFORE.search(text, max(0, start - 40), start):
+        return None  # "5 - 3", "3*4", "2 \times 3": the number is an operand, not the answer
     if before not in _BEFORE_OK or not (after.isspace() or after in ".,;:!?)]\"'*"):
         return None
     if after == "." and stop + 1 < len(text) and text[stop + 1].isdigit():
@@ -305,7 +315,7 @@ def last_expression(text: str) -> tuple[str, str] | None:
 
 def _bare(text: str) -> str | None:
     """The whole text when it is nothing but an answer ("7,425,000", "-\\frac{10}{9}", "x \\ge 5", "Friday")."""
-    s = text.strip()
+    s = _EMPHASIS.sub("", text.strip()).strip()
     if not s or len(s) > _BARE_CHARS or s.endswith(":"):
         return None
     if "$" in s or "\\(" in s or "\\[" in s:

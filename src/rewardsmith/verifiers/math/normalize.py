@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from rewardsmith.verifiers.math.relations import or_to_union
+
 _WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 #: A separator between digit groups: "10,\!000", "14{,}916", "2\,500", thin / narrow spaces.
 _GROUP_SEP = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*|\\,|\\!|\\ |\\;|~|\u2009|\u202f|\u00a0)(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"(?<!\\)\\[,;:!> ]|\\q?quad|~|\\displaystyle|\\left|\\right|\\[bB]igg?[lr]?")
-_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}")
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|textsf|texttt|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}")
 _UNIT_AFTER_NUMBER = re.compile(
-    r"([\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*(?![^{}]*\b(?:or|and|more|less|fewer|least|most|to|plus|minus|times|over|only|exactly|about|approximately)\b)[A-Za-z][A-Za-z .\-/^0-9]*\}(?:\s*\^\s*\{?\s*\d\s*\}?)?"
+    r"([\d}])\s*\\(?:text|textnormal|textrm|mbox|mathrm)\s*\{\s*(?![^{}]*\b(?:or|and|more|less|fewer|least|most|to|plus|minus|times|over|only|exactly|about|approximately)\b)[A-Za-z][A-Za-z .\-/^0-9]*\}(?:\s*\^\s*\{?\s*\d\s*\}?)?"
 )
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree|(?<=[\d}])\s*degrees?\b")
 _PERCENT = re.compile(r"\\?%|(?<=[\d}])\s*(?:percent(?:age)?|pct)\b")
@@ -107,6 +109,7 @@ def normalize(answer: str) -> str:
         if new == s:
             break
         s = new
+    s = or_to_union(s)
     s = _AND.sub(", ", s) if _AND.search(s) else s
     s = s.replace("$", "")
     s = _FRAC_SHORT.sub(r"\\frac{\1}{\2}", s)

@@ -26,6 +26,36 @@ def _one_side(op: str, bound: str) -> str:
     return f"(-\\infty,{bound})\\cup({bound},\\infty)"  # \ne
 
 
+def _interval(s: str) -> tuple[str, str] | None:
+    """(variable, interval) of a one-variable inequality, else None."""
+    m = _CHAIN.match(s) or _LEFT.match(s) or _RIGHT.match(s)
+    if m is None:
+        return None
+    interval = inequality_to_interval(s)
+    if interval == s:
+        return None
+    var = m.group(3) if m.re is _CHAIN or m.re is _RIGHT else m.group(1)
+    return re.sub(r"[{}\s]", "", var), interval
+
+
+_OR = re.compile(r"\s*(?:\bor\b|\\cup)\s*")
+
+
+def or_to_union(s: str) -> str:
+    """``x < 2 or x > 3`` -> ``(-\\infty,2)\\cup(3,\\infty)``: inequalities in one variable joined by "or" are
+    one set (a union), not a list of answers. Anything else is returned unchanged.
+
+    >>> or_to_union(r"x \\le -1 or x \\ge 1"), or_to_union("x < 2 or y > 3"), or_to_union("2 or 3")
+    ('(-\\\\infty,-1]\\\\cup[1,\\\\infty)', 'x < 2 or y > 3', '2 or 3')
+    """
+    if not _OR.search(s):
+        return s
+    parts = [_interval(p.strip()) for p in _OR.split(s)]
+    if len(parts) < 2 or any(p is None for p in parts) or len({p[0] for p in parts if p}) != 1:
+        return s
+    return "\\cup".join(p[1] for p in parts if p)
+
+
 def inequality_to_interval(s: str) -> str:
     """``3 \\le x < 8`` -> ``[3,8)``; ``x > 2`` and ``2 < x`` -> ``(2,\\infty)``. Other text is returned unchanged.
 

@@ -16,7 +16,7 @@ from rewardsmith.verifiers.math.extract import Fallback, HedgePolicy
     "math_equiv",
     source="Hendrycks et al., 2021 (MATH, boxed answers); Cobbe et al., 2021 (GSM8K); Math-Verify (Hugging Face)",
     executor="process",
-    timeout=10.0,
+    timeout=30.0,  # a fresh CAS worker imports sympy first (seconds on a loaded machine); cas_seconds bounds the work
 )
 def math_equiv(
     completion: str,
