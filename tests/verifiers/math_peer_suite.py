@@ -20,6 +20,7 @@ from typing import Any
 
 from rewardsmith.types import Status
 from rewardsmith.verifiers.math import math_equiv
+from rewardsmith.verifiers.math.equiv import DEFAULT_CAS_SECONDS
 
 CASES = Path(__file__).with_name("data") / "math_verify_cases.json"
 
@@ -28,9 +29,9 @@ def load_cases() -> list[dict[str, Any]]:
     return list(json.loads(CASES.read_text())["cases"])
 
 
-def ours(case: dict[str, Any]) -> tuple[bool | None, str]:
+def ours(case: dict[str, Any], cas_seconds: float = DEFAULT_CAS_SECONDS) -> tuple[bool | None, str]:
     """math_equiv's verdict (None when it abstains or errs) and its reason."""
-    result = math_equiv(case["pred"], case["gold"])
+    result = math_equiv(case["pred"], case["gold"], cas_seconds=cas_seconds)
     if result.status is not Status.OK:
         return None, f"{result.status.value}: {result.reason}"
     return result.value == 1.0, result.reason or ""
@@ -72,10 +73,11 @@ class Row:
     theirs: bool
 
 
-def run(cases: list[dict[str, Any]]) -> list[Row]:
+def run(cases: list[dict[str, Any]], cas_seconds: float = DEFAULT_CAS_SECONDS) -> list[Row]:
+    """Both checkers on each case. A loaded machine may need a larger ``cas_seconds`` than the default."""
     out = []
     for case in cases:
-        verdict, reason = ours(case)
+        verdict, reason = ours(case, cas_seconds)
         out.append(Row(case, verdict, reason, theirs(case)))
     return out
 

@@ -100,8 +100,10 @@ class _Client:
     def request(self, payload: dict[str, Any], deadline: float) -> dict[str, Any]:
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
+                began = time.monotonic()
                 self._kill()
                 self._start()
+                deadline += time.monotonic() - began  # start-up (imports) is not part of the comparison's budget
             assert self.proc is not None and self.proc.stdin is not None
             payload = {**payload, "seconds": max(0.1, deadline - time.monotonic())}
             try:

@@ -27,12 +27,15 @@ def math_equiv(
     fallback: Fallback = "last_number",
     cas_seconds: float = DEFAULT_CAS_SECONDS,
 ) -> RewardResult:
-    """Math answer correctness (RLVR): extract the final answer (last group of ``\\boxed{}``, ``#### N``,
-    "A: N", "Final Answer:", "The answer is", ``pattern``, else the last complete expression) and compare it
-    with the reference by exact numbers, normalised strings, list structure and symbolic equivalence
-    (MATH, Hendrycks et al. 2021; GSM8K, Cobbe et al. 2021; Math-Verify). Garbage or a hedge (several
-    different answers for one) is ok with 0; an unparseable reference abstains; a symbolic comparison that
-    cannot finish within ``cas_seconds`` is an error (timeout), never a zero.
+    """Math answer correctness (RLVR): extract the final answer (last group of ``\\boxed{}``/``\\fbox{}``,
+    ``#### N``, "A: N", "Final Answer:", "The answer is", ``pattern``, else the last complete expression, never
+    a digit from inside one; a completion that is only an answer is taken whole) and compare it with the
+    reference by exact numbers, normalised strings, list structure and symbolic equivalence in a killable CAS
+    worker (MATH, Hendrycks et al. 2021; GSM8K, Cobbe et al. 2021; Math-Verify). Garbage or a hedge (several
+    different answers where the reference has one: a list, "3 or 4", boxes with "maybe" between them, ``\\pm``,
+    a set or interval holding the value) is ok with 0; an unparseable reference abstains; a symbolic
+    comparison that cannot finish within ``cas_seconds`` is an error (timeout), never a zero, in any thread,
+    event loop or worker process (except an exponent tower written for a plain-number reference: a zero).
 
     >>> math_equiv(r"Hence $\\boxed{0.\\overline{6}}$.", r"\\frac{2}{3}").value
     1.0
