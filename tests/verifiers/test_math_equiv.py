@@ -352,6 +352,16 @@ def test_unevaluable_answer_for_a_number_is_a_zero_not_an_error() -> None:
     assert same.status is Status.OK and same.value == 1.0
 
 
+def test_worker_start_up_is_not_taken_from_the_budget() -> None:
+    """A fresh CAS worker imports sympy and warms up (well over a second); the comparison still gets its own
+    ``cas_seconds``."""
+    cas.shutdown()
+    before = cas.worker_starts()
+    result = math_equiv(r"$\boxed{\frac{\sqrt{3}}{2}}$", r"\frac{3}{2\sqrt{3}}", cas_seconds=1.0)
+    assert cas.worker_starts() == before + 1
+    assert result.status is Status.OK and result.value == 1.0, result
+
+
 def test_cas_worker_is_killed_at_its_deadline() -> None:
     assert cas.equal("2", "2", deadline=time.monotonic() + 60) == (True, "symbolic")  # a live worker
     before = cas.worker_starts()

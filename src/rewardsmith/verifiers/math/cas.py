@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: Seconds a fresh worker may take to import sympy and math-verify (not part of any comparison's budget).
+#: Seconds a fresh worker may take to import sympy and math-verify and warm up (not part of any comparison's
+#: budget; about 2 s on an idle machine, 8 s at a load of 15 on 2 cores).
 STARTUP_S = 20.0
 _WORKER = Path(__file__).with_name("cas_worker.py")
 
@@ -103,7 +104,11 @@ class _Client:
                 began = time.monotonic()
                 self._kill()
                 self._start()
-                deadline += time.monotonic() - began  # start-up (imports) is not part of the comparison's budget
+                waited = time.monotonic() - began
+                deadline += waited
+                if getattr(_credit, "active", False):
+                    _credit.seconds += waited
+            deadline = _effective(deadline)
             assert self.proc is not None and self.proc.stdin is not None
             payload = {**payload, "seconds": max(0.1, deadline - time.monotonic())}
             try:
@@ -128,6 +133,23 @@ class _Client:
 
 
 _client = _Client()
+#: Seconds this thread waited for a worker to start during the current verification (between ``begin()``
+#: and ``end()``): added to that verification's deadline, so that start-up (imports, warm-up) is never taken
+#: from a comparison's budget.
+_credit = threading.local()
+
+
+def begin() -> None:
+    """Start one verification's budget on this thread."""
+    _credit.active, _credit.seconds = True, 0.0
+
+
+def end() -> None:
+    _credit.active, _credit.seconds = False, 0.0
+
+
+def _effective(deadline: float) -> float:
+    return deadline + (_credit.seconds if getattr(_credit, "active", False) else 0.0)
 
 
 def _reset_after_fork() -> None:
@@ -141,7 +163,7 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 def equal(pred: str, ref: str, deadline: float, tolerance: float = 0.0) -> tuple[bool, str]:
     """Whether math-verify finds ``pred`` equal to ``ref`` (reference first), and how; ``CasTimeout`` past
     ``deadline`` (``time.monotonic()``), ``CasError`` when the worker fails."""
-    if time.monotonic() >= deadline:
+    if time.monotonic() >= _effective(deadline):
         raise CasTimeout("no time left for a CAS comparison")
     reply = _client.request({"op": "equal", "pred": pred, "ref": ref, "tolerance": tolerance}, deadline)
     return bool(reply["equal"]), str(reply.get("how", "symbolic"))
@@ -149,7 +171,7 @@ def equal(pred: str, ref: str, deadline: float, tolerance: float = 0.0) -> tuple
 
 def parses(ref: str, deadline: float) -> bool:
     """Whether math-verify reads ``ref`` as mathematics (not only as a string)."""
-    if time.monotonic() >= deadline:
+    if time.monotonic() >= _effective(deadline):
         raise CasTimeout("no time left to parse the reference")
     return bool(_client.request({"op": "parses", "ref": ref}, deadline)["parses"])
 

@@ -156,6 +156,29 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": False, "error": f"unknown op {op!r}"}
 
 
+#: One comparison of each kind, run before "ready": sympy's lazy imports and first-call caches cost seconds
+#: (0.4-1.3 s each on a loaded machine) that would otherwise land on the first real comparisons' budgets.
+_WARM_UP = (
+    (r"\frac{\sqrt{3}}{2}", r"\frac{3}{2\sqrt{3}}"),
+    ("x^2-4", "(x-2)(x+2)"),
+    (r"\sin^2 x+\cos^2 x", "1"),
+    (r"(1,2]\cup[3,\infty)", r"(1,2]\cup[3,\infty)"),
+    (r"\{1,2\}", r"\{2,1\}"),
+    (r"\begin{pmatrix}1\\2\end{pmatrix}", r"\begin{pmatrix}1\\2\end{pmatrix}"),
+    ("y=2x+1", "2x-y+1=0"),
+    ("1+i", "i+1"),
+)
+
+
+def _warm_up() -> None:
+    for pred, ref in _WARM_UP:
+        try:
+            equal(pred, ref, 0.0)
+        except Exception:  # warming only; a real request reports its own failure
+            pass
+    _parse_reference.cache_clear()
+
+
 def main() -> None:
     _limit_memory()
     logging.disable(logging.CRITICAL)  # math-verify logs parse failures; the reply says what happened
@@ -164,6 +187,7 @@ def main() -> None:
     for mod in ("math_verify.parser", "math_verify.grader"):  # it warns once when its timeout is off
         if hasattr(sys.modules.get(mod), "TIMEOUT_WARNING_SHOWN"):
             sys.modules[mod].TIMEOUT_WARNING_SHOWN = True  # type: ignore[attr-defined]
+    _warm_up()
     out = sys.stdout
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()

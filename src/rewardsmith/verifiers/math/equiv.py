@@ -298,6 +298,13 @@ def _ordered(pv: list[str], rv: list[str], tolerance: float, deadline: float) ->
     return Comparison(True, "ordered list")
 
 
+def _same_text_or_number(pred: str, ref: str) -> bool:
+    if _PLAIN_NUMBER.fullmatch(pred) and _PLAIN_NUMBER.fullmatch(ref):
+        return Fraction(pred) == Fraction(ref)
+    p = normalize(pred)
+    return bool(p) and _squash(p) == _squash(normalize_reference(ref))
+
+
 def is_equiv(pred: str, ref: str, tolerance: float = DEFAULT_TOLERANCE) -> bool:
     """Whether two extracted answers are mathematically the same.
 
@@ -395,17 +402,37 @@ def verify_detailed(
     cas_seconds: float = DEFAULT_CAS_SECONDS,
 ) -> Verification:
     """``verify`` with the extracted answer, the reference used and the reason. Raises ``cas.CasTimeout``
-    when the CAS cannot decide within ``cas_seconds`` and ``cas.CasError`` when it fails."""
-    deadline = time.monotonic() + cas_seconds
+    when the CAS cannot decide within ``cas_seconds`` (not counting a CAS worker's start-up) and
+    ``cas.CasError`` when it fails."""
+    cas.begin()
+    try:
+        return _verify(completion, reference, tolerance, pattern, hedge, fallback, time.monotonic() + cas_seconds)
+    finally:
+        cas.end()
+
+
+def _verify(
+    completion: str,
+    reference: Any,
+    tolerance: float,
+    pattern: str | None,
+    hedge: HedgePolicy,
+    fallback: Fallback,
+    deadline: float,
+) -> Verification:
     refs = reference if isinstance(reference, (list, tuple)) else [reference]
     answers = [a for a in (reference_answer(x) for x in refs) if a is not None]
     if not answers:
         return Verification(None, None, None, "no usable reference answer")
+    found = find_answer(completion, pattern=pattern, hedge=hedge, fallback=fallback)
+    if found.answer is not None:  # the same text or number as the reference: no need to parse the reference
+        same = next((a for a in answers if _same_text_or_number(found.answer, a)), None)
+        if same is not None:
+            return Verification(True, found.answer, same, f"equal (string; answer via {found.how})")
     problems = [check_reference(a, deadline) for a in answers]
     usable = [a for a, why in zip(answers, problems) if why is None]
     if not usable:
         return Verification(None, None, answers[0], problems[0] or "reference could not be parsed")
-    found = find_answer(completion, pattern=pattern, hedge=hedge, fallback=fallback)
     if found.answer is None:
         why = "hedged between different answers" if found.hedged else "no final answer found"
         return Verification(False, None, usable[0], why)
