@@ -63,6 +63,12 @@ _RE_WITH_UNIT = re.compile(
 _DECIMAL_COMMA = re.compile(r"^(-?)(0|[1-9]\d*),(\d{2}|\d{4,})$|^(-?)(0),(\d+)$")
 
 
+#: Rewrites before relation symbols are unified: list words, proof marks, the empty set, digit-group separators.
+_SPELLINGS = ((_LOGIC_OR, " or "), (_LOGIC_AND, " and "), (_QED, " "), (_EMPTY_SET, r"\\emptyset"), (_GROUP_SEP, ","))
+#: What carries no value: degree and percent signs, currency, a unit after a number, LaTeX spacing.
+_DECORATIONS = ((_DEGREE, ""), (_PERCENT, ""), (_DOLLAR, ""), (_UNIT_AFTER_NUMBER, r"\1"), (_SPACING, " "))
+
+
 def strip_wrappers(s: str) -> str:
     s = s.strip()
     changed = True
@@ -90,20 +96,14 @@ def normalize(answer: str) -> str:
     s = strip_wrappers(answer)
     for a, b in _UNICODE:
         s = s.replace(a, b)
-    s = _LOGIC_OR.sub(" or ", s)
-    s = _LOGIC_AND.sub(" and ", s)
-    s = _QED.sub(" ", s)
-    s = _EMPTY_SET.sub(r"\\emptyset", s)
-    s = _GROUP_SEP.sub(",", s)
+    for rx, to in _SPELLINGS:
+        s = rx.sub(to, s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = s.replace("**", "^")
     for a, b in _RELATIONS:
         s = s.replace(a, b)
-    s = _DEGREE.sub("", s)
-    s = _PERCENT.sub("", s)
-    s = _DOLLAR.sub("", s)
-    s = _UNIT_AFTER_NUMBER.sub(r"\1", s)
-    s = _SPACING.sub(" ", s)
+    for rx, to in _DECORATIONS:
+        s = rx.sub(to, s)
     for _ in range(3):  # \text{...} around whole answers or words
         new = _TEXT_CMD.sub(lambda m: m.group(1), s)
         if new == s:
