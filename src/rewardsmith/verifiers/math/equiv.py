@@ -298,11 +298,14 @@ def _ordered(pv: list[str], rv: list[str], tolerance: float, deadline: float) ->
     return Comparison(True, "ordered list")
 
 
-def _same_text_or_number(pred: str, ref: str) -> bool:
+def _quick(pred: str, ref: str, tolerance: float) -> Comparison | None:
+    """Two plain numbers (decided either way), or the same normalised text (equal); else None."""
     if _PLAIN_NUMBER.fullmatch(pred) and _PLAIN_NUMBER.fullmatch(ref):
-        return Fraction(pred) == Fraction(ref)
+        if "." not in pred and "." not in ref:
+            return Comparison(int(pred) == int(ref), "numeric")
+        return Comparison(_numbers_equal(pred, ref, Fraction(pred), Fraction(ref), tolerance), "numeric")
     p = normalize(pred)
-    return bool(p) and _squash(p) == _squash(normalize_reference(ref))
+    return Comparison(True, "string") if p and _squash(p) == _squash(normalize_reference(ref)) else None
 
 
 def is_equiv(pred: str, ref: str, tolerance: float = DEFAULT_TOLERANCE) -> bool:
@@ -425,10 +428,14 @@ def _verify(
     if not answers:
         return Verification(None, None, None, "no usable reference answer")
     found = find_answer(completion, pattern=pattern, hedge=hedge, fallback=fallback)
-    if found.answer is not None:  # the same text or number as the reference: no need to parse the reference
-        same = next((a for a in answers if _same_text_or_number(found.answer, a)), None)
-        if same is not None:
-            return Verification(True, found.answer, same, f"equal (string; answer via {found.how})")
+    if found.answer is not None:  # plain numbers, or the same text: decided without parsing the reference
+        quick = [(a, _quick(found.answer, a, tolerance)) for a in answers]
+        hit = next(((a, c) for a, c in quick if c is not None and c.equal), None)
+        if hit is not None:
+            return Verification(True, found.answer, hit[0], f"equal ({hit[1].how}; answer via {found.how})")
+        if all(c is not None for _, c in quick):
+            how = quick[0][1].how if quick[0][1] is not None else "numeric"
+            return Verification(False, found.answer, answers[0], f"not equal ({how}; answer via {found.how})")
     problems = [check_reference(a, deadline) for a in answers]
     usable = [a for a, why in zip(answers, problems) if why is None]
     if not usable:

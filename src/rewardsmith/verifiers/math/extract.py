@@ -27,11 +27,11 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\b")
 # Same matches (stripped) as ``####\s*([^\n]+?)\s*$`` (checked on 300k random strings), without its lazy
 # body before \s*$ that made "#### " + a run of spaces quadratic.
 _HASHES = re.compile(r"####(?=\s*[^\n])\s*(\S[^\n]*|)")
-_A_LINE = re.compile(r"(?:^|\n)[ \t]*A:[ \t]*([^\n]+?)\s*\Z")
 _FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
 _ANSWER_IS = re.compile(r"answer\s*(?:is|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE)
 _UNSURE_WORDS = r"maybe|perhaps|possibly|either|alternatively|probably|might|could|unsure|not sure"
 _UNSURE = re.compile(rf"\b(?:{_UNSURE_WORDS})\b", re.IGNORECASE)
+_UNSURE_STEMS = tuple(_UNSURE_WORDS.split("|"))
 _HEDGE_BETWEEN = re.compile(rf"\b(?:or|{_UNSURE_WORDS})\b", re.IGNORECASE)
 #: Between two boxes of one list answer: delimiters, spacing, punctuation, "and"/"or", part labels, "x_2 =".
 _GAP_NOISE = re.compile(
@@ -394,6 +394,15 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
+def _last_line(text: str) -> tuple[int, str] | None:
+    """The last non-blank line (stripped) and where it starts."""
+    end = len(text.rstrip())
+    if end == 0:
+        return None
+    start = text.rfind("\n", 0, end) + 1
+    return start, text[start:end].strip()
+
+
 def _candidates(text: str, hedge: HedgePolicy) -> list[tuple[int, Extraction, bool]]:
     """Explicit answers as (position, extraction, states mathematics)."""
     out: list[tuple[int, Extraction, bool]] = []
@@ -419,9 +428,9 @@ def _candidates(text: str, hedge: HedgePolicy) -> list[tuple[int, Extraction, bo
         pass
     if m is not None:
         out.append((m.start(), _sized(m.group(1), "####"), True))
-    m = _A_LINE.search(text, max(0, len(text) - _TAIL))
-    if m is not None:
-        out.append((m.start(), _sized(m.group(1), "A:"), True))
+    a_line = _last_line(text)
+    if a_line is not None and a_line[1].startswith("A:"):
+        out.append((a_line[0], _sized(a_line[1][2:], "A:"), True))
     lowered = text.lower()
     for rx, key, how in ((_FINAL, "final", "final answer"), (_ANSWER_IS, "answer", "answer is")):
         m = _last_match(rx, text, lowered, key)
@@ -449,7 +458,8 @@ def _hedged_after(text: str, start: int, answer: str) -> bool:
     """Whether the explicit answer starting at ``start`` follows a different explicit answer with an unsure
     word between them ("The answer is 4. Alternatively, the answer is 5.")."""
     window = text[max(0, start - _HEDGE_WINDOW) : start]
-    if not _UNSURE.search(window):
+    low = window.lower()
+    if not any(stem in low for stem in _UNSURE_STEMS) or not _UNSURE.search(window):  # substring test first: fast
         return False
     prev = _explicit(window, "last")
     if prev is None or prev[1].answer is None or _squash(prev[1].answer) == _squash(answer):
