@@ -160,7 +160,7 @@ def is_label(lhs: str) -> bool:
     (True, True, True, False, False)
     """
     s = re.sub(r"_\s*(?:\{[^{}]*\}|\w)", "", lhs)
-    s = re.sub(r"\\(?:frac|text|mathrm|overline|angle|triangle|vec|left|right)\b", "", s)
+    s = re.sub(r"\\(?:frac|text|mathrm|mathbf|overline|angle|measuredangle|triangle|vec|hat|bar|widehat|det|left|right)\b", "", s)
     s = re.sub(r"[{}\s():,]|\\,", "", s)
     return bool(s) and s.isalpha() and len(s) <= 12
 
