@@ -20,16 +20,19 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 def plain_answer(text: str) -> Fraction | str | None:
-    """The number on a GSM8K solution's final ``A: N`` line, else its last number (the verifiers' fallback);
-    written independently of rewardsmith's extractor. A non-numeric answer ("1.8 billion") stays a string."""
+    """The number on a GSM8K solution's final ``A: N`` line, else its last number unless it is an operand (the
+    verifiers' fallback); written independently of rewardsmith's extractor. A non-numeric answer ("1.8
+    billion") stays a string."""
     m = _A_LINE.search(text)
     if m:
         raw = m.group(1)
     else:
-        numbers = _NUMBER.findall(text)
+        numbers = list(_NUMBER.finditer(text))
         if not numbers:
             return None
-        raw = numbers[-1]
+        if re.search(r"\w\s*[-+*/x]\s*$", text[: numbers[-1].start()]):
+            return None  # a cut-off "... 5 * 1": the operand of an unfinished expression is no answer
+        raw = numbers[-1].group()
     raw = raw.replace(",", "").replace("$", "").rstrip(".").strip()
     try:
         return Fraction(raw)

@@ -118,6 +118,7 @@ def test_gsm8k_test_answers_hash_style(shared_data: Path) -> None:
         (r"$\boxed{\boxed{5}}$", "5"),  # a box in a box is one answer
         (r"Thus $k = 3$. $\blacksquare$", "k = 3"),  # an end-of-proof mark is not an answer
         ("It is 10^3", "10^3"),
+        ("So 5", "5"),  # a word, then the answer: not a bare answer "So 5"
         ("Thought process:", None),
         ("", None),
     ],

@@ -65,6 +65,7 @@ _LIST_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
+_OR_BEFORE = re.compile(r"\b(?:or|maybe|perhaps|possibly|probably)[\s,:]*$", re.IGNORECASE)
 #: Text between two math spans of one list answer: "$3$, $4$ and $5$", "$x=3$ or $x=4$".
 _LIST_GAP = re.compile(r"[\s,;\"']*(?:(?:and|or)\s*)?", re.IGNORECASE)
 #: A span with nothing but an end-of-proof mark.
@@ -267,6 +268,8 @@ def _prose_number(text: str, regions: list[tuple[int, int]]) -> tuple[str, int, 
     after = text[stop] if stop < len(text) else " "
     if before == "\\" and text[start] == "$":  # "\$18"
         before = " "
+    elif before == ">" and text[max(0, start - 2) : start] == ">>":  # GSM8K's "<<2*3=6>>6"
+        before = " "
     if _OPERAND_BEFORE.search(text, max(0, start - 40), start):
         return None  # "5 - 3", "3*4", "2 \times 3": the number is an operand, not the answer
     if before not in _BEFORE_OK or not (after.isspace() or after in ".,;:!?)]\"'*"):
@@ -274,6 +277,12 @@ def _prose_number(text: str, regions: list[tuple[int, int]]) -> tuple[str, int, 
     if after == "." and stop + 1 < len(text) and text[stop + 1].isdigit():
         return None
     head = text[max(0, start - 200) : start]
+    if _OR_BEFORE.search(head):  # "It's 4. Or 5.", "4, or maybe 5": the number before it is a rival answer
+        offset = start - len(head)
+        rival = next((m for m in reversed(list(_PROSE_NUMBER.finditer(head))) if not _inside(offset + m.start(), regions)),
+                     None)
+        if rival is not None:
+            return f"{rival.group().strip()}, {text[start:end].strip()}", offset + rival.start(), stop
     lst = _LIST_BEFORE.search(head)
     if lst is not None and not _inside(start - len(head) + lst.start(), regions):
         return text[start - len(head) + lst.start() : end].strip(), start - len(head) + lst.start(), stop
@@ -325,6 +334,8 @@ def _bare(text: str) -> str | None:
         if _prose_words(s) or any("\\" in line for line in lines):
             return None
         return ", ".join(lines)
+    if re.match(r"[A-Za-z]{2,}\b", s) and re.search(r"\d", s):
+        return None  # "So 5": a word, then the answer (a unit comes after its number: "5 apples")
     return s if _prose_words(s) <= 1 else None
 
 
