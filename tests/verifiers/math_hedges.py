@@ -46,6 +46,8 @@ HEDGES = [
     (r"The answer could be $\boxed{4}$, but it might be $\boxed{5}$.", "5", "might between boxes"),
     ("4\n5", "5", "bare values on lines"),
     ("It's 4. Or 5.", "5", "or at the start of the next sentence"),
+    ("3 4", "7", "juxtaposed numbers read as their sum"),
+    (r"$\boxed{3\ 4}$", "34", "spaced digits read as one number"),
     (r"$\boxed{x < 2 \text{ or } x > 3}$", "4", "union containing the answer"),
     (r"$\boxed{\frac{1}{2}}$ or $\boxed{4}$", "4", "two values, or between boxes"),
 ]

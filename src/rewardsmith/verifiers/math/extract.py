@@ -324,7 +324,10 @@ def last_expression(text: str) -> tuple[str, str] | None:
 
 def _bare(text: str) -> str | None:
     """The whole text when it is nothing but an answer ("7,425,000", "-\\frac{10}{9}", "x \\ge 5", "Friday")."""
-    s = _EMPHASIS.sub("", text.strip()).strip()
+    s = text.strip()
+    if len(s) > _BARE_CHARS + 6:
+        return None
+    s = _EMPHASIS.sub("", s).strip()
     if not s or len(s) > _BARE_CHARS or s.endswith(":"):
         return None
     if "$" in s or "\\(" in s or "\\[" in s:

@@ -31,6 +31,7 @@ _FRAC_HALF = re.compile(r"\\frac\s*(\d)\s*\{")
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d)")
 _WHOLE_THOUSANDS = re.compile(r"([-+]?)([1-9]\d{0,2}(?:,\d{3})+)(\.\d+)?(\s*[A-Za-z]+[²³]?)?")
 _WHOLE_SPACED = re.compile(r"([-+]?)([1-9]\d{0,2}(?: \d{3})+)(\.\d+)?(\s*[A-Za-z]+[²³]?)?")
+_SPACED_NUMBERS = re.compile(r"-?\d+(?:\.\d+)?(?:\s+-?\d+(?:\.\d+)?)+")
 _CHOICE = re.compile(r"^(?:\(\s*([A-Ea-e])\s*\)|([A-E]))\.?$")
 _RELATIONS = (
     ("\\geqslant", "\\ge"), ("\\leqslant", "\\le"), ("\\geq", "\\ge"), ("\\leq", "\\le"), ("\\neq", "\\ne"),
@@ -123,6 +124,8 @@ def normalize(answer: str) -> str:
     s = s.strip(",").strip()
     s = s.rstrip(".").strip()
     s = _whole_number(s)
+    if _SPACED_NUMBERS.fullmatch(s):  # "3 4" is two numbers (a list), neither 34 nor 3 + 4
+        s = ", ".join(s.split())
     letter = choice_letter(s)
     return letter if letter is not None else s
 
