@@ -71,7 +71,7 @@ _LIST_GAP = re.compile(r"[\s,;\"']*(?:(?:and|or)\s*)?", re.IGNORECASE)
 #: A span with nothing but an end-of-proof mark.
 _DECORATION = re.compile(r"(?:\s|\\(?:blacksquare|square|Box|qed|qedsymbol|quad|qquad)(?![A-Za-z]))*")
 _CONNECTOR = {"and", "or"}
-_QUOTES = re.compile(r"^(?:\\?[\"'*]|\s)+|(?:\\?[\"'*]|\s)+$")
+_QUOTE_CHARS = "\"'*"
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 #: Longest answer span we keep (a longer "answer" is not an answer).
 MAX_ANSWER_CHARS = 2000
@@ -342,6 +342,28 @@ def _bare(text: str) -> str | None:
     return s if _prose_words(s) <= 1 else None
 
 
+def _strip_quotes(s: str) -> str:
+    """``s`` without the quotes, asterisks (a backslash may escape each) and whitespace around it, in one pass
+    from each end (the regex ``(?:\\?["'*]|\s)+$`` retried every whitespace run to the end: quadratic).
+
+    >>> _strip_quotes('  **"42"** '), _strip_quotes('\\"x = 3\\"')
+    ('42', 'x = 3')
+    """
+    i, j = 0, len(s)
+    while i < j:
+        if s[i].isspace() or s[i] in _QUOTE_CHARS:
+            i += 1
+        elif s[i] == "\\" and i + 1 < j and s[i + 1] in _QUOTE_CHARS:
+            i += 2
+        else:
+            break
+    while j > i and (s[j - 1].isspace() or s[j - 1] in _QUOTE_CHARS):
+        j -= 1
+        if s[j] in _QUOTE_CHARS and j > i and s[j - 1] == "\\":
+            j -= 1
+    return s[i:j]
+
+
 def _cut_sentence(span: str) -> str:
     m = _SENTENCE_END.search(span)
     return span[: m.start()] if m else span
@@ -357,7 +379,7 @@ def _answer_in_span(span: str, dig: bool) -> str | None:
     boxes = boxed_answers(span)
     if boxes:
         return _group_text(span, boxes)[0]
-    sentence = _QUOTES.sub("", _cut_sentence(span).strip()).strip()
+    sentence = _strip_quotes(_cut_sentence(span).strip()).strip()
     if not sentence:
         return None
     spans, broken = math_spans(sentence)
