@@ -22,22 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from rewardsmith.evaluate import probes
+from rewardsmith.testing.judge_kinds import KINDS, every_judge_kind
 from rewardsmith.testing.openai_server import Reply, ScriptedOpenAI, yes_to_everything
 from rewardsmith.types import prompt_text
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "rewardsmith" / "data" / "gsm8k_sample.jsonl"
-KINDS: dict[str, dict[str, Any]] = {
-    "judge_score": {},
-    "reference_verifier": {},
-    "judge_yes_prob": {},
-    "judge_vote": {"k": 2},
-    "judge_pairwise": {"baseline": "I do not know."},
-    "principle": {"principle": "Give the correct answer.", "scale_max": 10},
-    "rubric": {"rubric": ["states the right total"], "mode": "separate"},
-    "nugget_rubric": {},
-    "milestones": {"milestones": ["gives a final answer"], "mode": "separate"},
-    "self_judge": {"scale_max": 10},
-}
 _BLOCK = re.compile(r"<<<(RESPONSE[ \w]*?) (\w+)>>>\n(.*?)\n<<<END \1 \2>>>", re.S)
 _REF = re.compile(r"<<<REFERENCE (\w+)>>>\n(.*?)\n<<<END REFERENCE \1>>>", re.S)
 _SWAYED = ("ignore", "disregard", "forget", "grader", "evaluator", "judge", "reviewer", "system", "score of", "score:",
@@ -63,9 +52,8 @@ def content_aware(answers: dict[str, str]) -> Any:
 
 
 def spec_for(srv: ScriptedOpenAI, guard: bool) -> dict[str, Any]:
-    base = {"base_url": srv.base_url, "model": "scripted", "api_key": "x", "max_retries": 0, "guard": guard}
-    comps = [{"name": k, "reward": k, "weight": 1.0, "required": False, "params": {**base, **p}} for k, p in KINDS.items()]
-    return {"name": f"every-judge-kind-guard-{guard}", "components": comps}
+    judge = {"base_url": srv.base_url, "model": "scripted", "api_key": "x", "max_retries": 0, "guard": guard}
+    return every_judge_kind(judge, KINDS, f"every-judge-kind-guard-{guard}")
 
 
 def family_asr(result: probes.ProbeResult) -> dict[str, dict[str, float]]:

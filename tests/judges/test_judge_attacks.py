@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from rewardsmith.evaluate import attacks
+from rewardsmith.testing.judge_kinds import KINDS as JUDGE_KINDS
+from rewardsmith.testing.judge_kinds import every_judge_kind
 from rewardsmith.testing.openai_server import Reply, ScriptedOpenAI, yes_to_everything
 from rewardsmith.types import Status
 
@@ -21,29 +23,11 @@ from .judge_helpers import judge_params, score_spec, user_text
 
 GSM = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?"
 
-#: one component per judge kind (params each kind needs to run); the approve-all judge answers every format
-KINDS: dict[str, dict[str, Any]] = {
-    "judge_score": {},
-    "judge_score_ref": {"reward": "judge_score"},
-    "reference_verifier": {},
-    "judge_yes_prob": {},
-    "judge_vote": {"k": 2},
-    "judge_pairwise": {"baseline": "I do not know."},
-    "principle": {"principle": "Give the correct answer.", "scale_max": 10},
-    "rubric": {"rubric": ["states the right total"], "mode": "separate"},
-    "nugget_rubric": {},
-    "milestones": {"milestones": ["gives a final answer"], "mode": "separate"},
-    "self_judge": {"scale_max": 10},
-}
+KINDS = {**JUDGE_KINDS, "judge_score_ref": {"reward": "judge_score"}}
 
 
 def kind_spec(srv: ScriptedOpenAI, **extra: Any) -> dict[str, Any]:
-    comps = []
-    for name, params in KINDS.items():
-        params = dict(params)
-        reward = params.pop("reward", name)
-        comps.append({"name": name, "reward": reward, "weight": 1.0, "required": False, "params": {**judge_params(srv), **extra, **params}})
-    return {"name": "every-judge-kind", "components": comps}
+    return every_judge_kind({**judge_params(srv), **extra}, KINDS)
 
 
 score = score_spec
@@ -58,7 +42,7 @@ def test_approve_all_judge_gives_generated_content_free_completions_nothing_and_
     for row, r in zip(rows, results):
         for kind in KINDS:
             assert r.components[kind] == 0.0, (kind, row["completion"])
-        assert "guard:" in r.info["judge_score"].get("guard", "guard:") or r.info["judge_score"]["guard"]
+        assert r.info["judge_score"]["guard"] in ("empty", "punctuation", "content_free", "restatement", "no_answer")
 
 
 def test_approve_all_judge_still_rewards_right_answers_that_look_like_attacks(judge_server: ScriptedOpenAI) -> None:
