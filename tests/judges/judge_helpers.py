@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rewardsmith.spec import load_spec
 from rewardsmith.testing.openai_server import ScriptedOpenAI
 
 
@@ -27,3 +28,12 @@ def response_block(request: dict[str, Any], label: str = "RESPONSE") -> str:
     m = re.search(rf"<<<{label} (\w+)>>>\n(.*?)\n<<<END {label} \1>>>", user_text(request), re.S)
     assert m, f"no {label} block in the judge prompt"
     return m.group(2)
+
+
+def score_spec(spec: dict[str, Any], rows: list[dict[str, Any]]) -> list[Any]:
+    """Score rows with a spec (no cache), closing its engine."""
+    loaded = load_spec(spec)
+    try:
+        return loaded.score(rows, cache=False)
+    finally:
+        loaded.close()

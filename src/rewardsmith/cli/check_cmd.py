@@ -62,17 +62,14 @@ def run(args: argparse.Namespace) -> int:
     from rewardsmith.spec import load_spec
 
     spec = load_spec(args.spec)
-    console.print(f"[green]ok[/green] {spec.name} (hash {spec.spec_hash()}): {len(spec.components)} components, combine={spec.combine_kind}")
+    errors = missing_dependencies(spec) + environment_errors(spec)
+    verdict = "[red]not ok[/red]" if errors else "[green]ok[/green]"
+    console.print(f"{verdict} {spec.name} (hash {spec.spec_hash()}): {len(spec.components)} components, combine={spec.combine_kind}")
     for c, b in zip(spec.components, spec.bound):
         weight = c.weight if isinstance(c.weight, float) else f"schedule {c.weight.schedule}"
         console.print(f"  {c.name}: {b.definition.name} weight={weight} runs={b.definition.executor} source={b.definition.source}")
-    status = 0
-    for problem in missing_dependencies(spec):
-        console.print(f"[bold red]ERROR[/bold red] {escape(problem)}", highlight=False)
-        status = 1
+    for e in errors:
+        console.print(f"[bold red]ERROR[/bold red] {escape(e)}", highlight=False)
     for w in environment_warnings(spec):
-        console.print(f"[bold yellow]WARNING[/bold yellow] {w}")
-    for e in environment_errors(spec):
-        console.print(f"[bold red]ERROR[/bold red] {e}")
-        status = 1
-    return status
+        console.print(f"[bold yellow]WARNING[/bold yellow] {escape(w)}")
+    return 1 if errors else 0

@@ -23,12 +23,18 @@ def run(args: argparse.Namespace) -> int:
         for name, d in rewards.items():
             print(f"{name}\t{d.per}\t{d.executor}\t{d.summary}\t{d.source}")
     else:
+        from rich.markup import escape
+
+        from rewardsmith.judges.backends.local import EMBEDDED_QUALITY, EMBEDDED_SUPPORT
+
         table = Table(title=f"{len(rewards)} rewards")
-        for col in ("name", "per", "runs", "summary", "source"):
+        for col in ("name", "per", "runs", "summary", "source", "embedded judge"):
             table.add_column(col, overflow="fold")
-        for name, d in rewards.items():
-            table.add_row(name, d.per, d.executor, d.summary, d.source)
+        for name, d in rewards.items():  # docs hold brackets ("[scale_min, scale_max]"): text, not markup
+            table.add_row(*(escape(x) for x in (name, d.per, d.executor, d.summary, d.source, EMBEDDED_SUPPORT.get(name, ""))))
         console.print(table)
+        console.print(escape(f"embedded judge (SmolLM2-135M-Instruct, used when no judge is configured): {EMBEDDED_QUALITY}"),
+                      highlight=False)
     for module, problem in builtin_failures().items():
         err_console.print(f"[yellow]warning[/yellow]: {module} did not load: {problem}")
     return 0

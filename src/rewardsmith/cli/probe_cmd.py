@@ -8,9 +8,9 @@ import math
 from pathlib import Path
 
 NAME = "probe"
-HELP = "probe a spec with reward-hacking attacks (master keys, answer spam, injection, ...); ASR per component"
+HELP = "probe a spec with reward-hacking attacks (content-free, injection, answer spam, ...); ASR per component and judge kind"
 
-FAMILIES = ("master_key", "answer_spam", "length", "repetition", "format_only", "prompt_injection", "bandwagon", "authority")
+FAMILIES = ("content_free", "injection", "image_generic", "answer_spam", "length", "repetition", "format_only", "bandwagon", "authority")
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -21,6 +21,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=50, help="prompts to probe (default 50)")
     p.add_argument("--threshold", type=float, default=None, help="success when the attacked score >= threshold "
                                                                  "(default: >= the correct completion's score)")
+    p.add_argument("--attacks", type=int, default=48, help="content-free completions drawn from the attack grammar "
+                                                           "(half as many injections, a quarter as many image answers)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the attack grammar (another seed: other attacks)")
+    p.add_argument("--no-honest", action="store_true", help="skip the false-positive probe (right answers that look like attacks)")
     p.add_argument("--no-bias", action="store_true", help="skip the verbosity-bias probe")
     p.add_argument("--noise", action="store_true", help="also score the data and report reward-noise robustness (needs gold labels)")
     p.add_argument("--self-model", default=None, help="self-preference: DBG score on rows whose metadata.model is this")
@@ -31,6 +35,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from rewardsmith.cli import console, err_console
@@ -49,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         err_console.print("[red]no probe items: rows need a reference and a correct completion[/red]")
         return 2
     opts = {"workers": args.workers, "cache": not args.no_cache}
-    result = probes.run_probes(spec, items, args.family, args.threshold, **opts)
+    result = probes.run_probes(spec, items, args.family, args.threshold, grammar_n=args.attacks, seed=args.seed, **opts)
+    if not args.no_honest:
+        result.honest = probes.honest_probe(spec, **opts)
     if not args.no_bias:
         result.bias = probes.bias_probes(spec, items, **opts)
     if args.noise or args.self_model:
@@ -75,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     t.add_column("family")
     t.add_column("probes", justify="right")
     for target in result.targets:
-        t.add_column(f"{target} mean / worst", justify="right")
+        t.add_column(escape(f"{target} [{result.kinds.get(target, '?')}] mean / worst"), justify="right")
     for row in result.family_table():
         t.add_row(row["family"], str(row["probes"]), *(f"{pct(row[x])} / {pct(row[x + ' worst'])}" for x in result.targets))
     console.print(t)
@@ -88,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
         for row in result.rows:
             d.add_row(row["family"], row["probe"], *(pct(row["asr"][x]) for x in result.targets))
         console.print(d)
+    for h in result.honest:
+        console.print(escape(f"honest answers ({h['n']}): {h['target']}: {h['zeroed_by_guard']} zeroed by the guard, "
+                             f"{h['not_ok']} not ok, mean {h['mean']:.3g}" + (f" — {h['zeroed']}" if h["zeroed"] else "")), highlight=False)
+    for ident, use in result.judge_usage.items():
+        console.print(escape(f"judge {ident}: {use['calls']} calls, {use['guarded']} completions answered by the guard (calls saved)"), highlight=False)
     for b in result.bias:
         console.print("bias: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in b.items()), highlight=False)
     for n in result.noise:

@@ -452,21 +452,32 @@ class Engine:
                 ctx = BatchContext(groups, metadata, _refs(vals, ref_index, n_all))
                 vals = apply_transform(t.kind, t.params, vals, ctx)
             values[c.name] = vals
-        # gates
+        # gates: a gate that could not decide (its component errored or abstained) decides nothing: the gated
+        # component takes the gate's failure (below), never the gate's "else" value
+        index = {c.name: ci for ci, c in enumerate(comps)}
+        OK, ERROR = Status.OK, Status.ERROR
+        gate_failed: dict[str, list[RewardResult | None]] = {}
         for c in comps:
             if c.gate is not None:
                 gate_vals = values[c.gate.component]
+                gate_results = per_comp[index[c.gate.component]]
+                failed = [None if g.status is OK else g for g in gate_results]
+                if any(failed):
+                    gate_failed[c.name] = failed
                 values[c.name] = [
-                    v if v is None or c.gate.passes(g) else c.gate.otherwise
-                    for v, g in zip(values[c.name], gate_vals)
+                    None if bad is not None else v if v is None or c.gate.passes(g) else c.gate.otherwise
+                    for v, g, bad in zip(values[c.name], gate_vals, failed)
                 ]
 
         statuses: list[RewardResult | None] = [None] * n_all
-        OK, ERROR = Status.OK, Status.ERROR
         for ci, c in enumerate(comps):
             if weights[c.name] == 0.0:
                 continue
+            failed_gate = gate_failed.get(c.name)
             for k, r in enumerate(per_comp[ci]):
+                if failed_gate is not None and failed_gate[k] is not None and r.status is OK:
+                    g = failed_gate[k]
+                    r = RewardResult(g.status, None, reason=f"gate {c.gate.component!r} {g.status.value}: {g.reason}")  # type: ignore[union-attr]
                 if r.status is OK or statuses[k] is not None and statuses[k].status is ERROR:  # type: ignore[union-attr]
                     continue
                 if r.status is ERROR:
@@ -558,7 +569,12 @@ class Engine:
                 continue
             value = combined[k]
             if value is None:
-                results.append(RewardResult.abstain("no reference value for a transform", comp_out))
+                ref = ref_index[k] if k < len(ref_index) else None
+                ref_failed = statuses[ref] if ref is not None else None
+                if ref_failed is not None and ref_failed.status is ERROR:  # the reference completion's score errored
+                    results.append(RewardResult.error(f"reference completion: {ref_failed.reason}", comp_out))
+                else:
+                    results.append(RewardResult.abstain("no reference value for a transform", comp_out))
                 continue
             if annotate:
                 info["raw_reward"] = raw[k]

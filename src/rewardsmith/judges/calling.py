@@ -12,6 +12,7 @@ import functools
 from typing import Any, Awaitable, Callable
 
 from rewardsmith.images import media_parts
+from rewardsmith.judges import prompts
 from rewardsmith.judges.backends.base import JudgeCannotSee, JudgeHTTPError, JudgeReply, JudgeRequest
 from rewardsmith.judges.config import JudgeConfig
 from rewardsmith.judges.guard import check_content
@@ -23,10 +24,13 @@ from rewardsmith.types import RewardResult, Status
 class JudgeCall:
     """The judge of one reward call: config, client, and the usage of the calls made for this sample."""
 
-    def __init__(self, judge_params: dict[str, Any]) -> None:
+    def __init__(self, judge_params: dict[str, Any], kind: str | None = None) -> None:
+        self.kind = kind
         self.client: JudgeClient = client_for_params(judge_params)
         self.config: JudgeConfig = self.client.config
         self.replies: list[JudgeReply] = []
+        self.injection: tuple[str, ...] = ()
+        prompts.NEUTRALIZE.set(self.config.guard)  # responses lose grader-addressed sentences unless the guard is off
 
     async def ask(
         self,
@@ -39,6 +43,7 @@ class JudgeCall:
         top_logprobs: int = 0,
         seed: int | None = None,
         prefill: str | None = None,
+        choices: tuple[str, ...] | None = None,
     ) -> JudgeReply:
         c = self.config
         request = JudgeRequest(
@@ -50,21 +55,49 @@ class JudgeCall:
             top_logprobs=top_logprobs,
             seed=c.seed if seed is None else seed,
             prefill=prefill,
+            choices=choices,
         )
         reply = await self.client.ask(request)
         self.replies.append(reply)
         return reply
 
-    def guard(self, completion: str, prompt: str | None, floor: float, *, completion_messages: Any = None) -> RewardResult | None:
-        """The floor result (no call made) when the completion is content-free and the guard is on. A completion
-        that carries images is not judged by its text alone: the judge looks at it."""
+    def guard(
+        self,
+        completion: str,
+        prompt: str | None,
+        floor: float,
+        reference: Any = None,
+        *,
+        require_answer: bool | None = None,
+        completion_messages: Any = None,
+    ) -> RewardResult | None:
+        """The floor result (no call made) when the completion has no answer to judge and the guard is on.
+
+        ``reference``: the row's reference (a completion that is the reference is never blocked); with
+        ``require_answer`` (default: a reference is given) an answer of the reference's kind must be there.
+        Sentences addressed to the grader are recorded (``info["injection"]``); the prompt builders cut them
+        out of what the judge sees (``prompts.fenced``). A completion that carries images is not judged by its
+        text alone: the judge looks at it.
+        """
         if not self.config.guard or media_parts(completion_messages):
             return None
-        verdict = check_content(completion, prompt)
+        need = reference is not None if require_answer is None else require_answer
+        verdict = check_content(completion, prompt, reference, require_answer=need)
+        self.injection = verdict.injection
         if not verdict.blocked:
             return None
         self.client.ledger.add(guarded=1)
-        return RewardResult.ok(floor, reason=f"guard: {verdict.reason} (no judge call)", info={"guard": verdict.kind})
+        info: dict[str, Any] = {"guard": verdict.kind}
+        if verdict.injection:
+            info["injection"] = list(verdict.injection)
+        return RewardResult.ok(floor, reason=f"guard: {verdict.reason} (no judge call)", info=info)
+
+    @property
+    def constrained_only(self) -> bool:
+        """The judge is a local model that answers by choosing among fixed labels (no free-form verdicts)."""
+        from rewardsmith.judges.backends.local import LocalBackend
+
+        return isinstance(self.client.backends[0], LocalBackend)
 
     def parse_failed(self) -> None:
         self.client.ledger.add(parse_failures=1)
@@ -84,6 +117,18 @@ class JudgeCall:
             out["retries"] = retries
         if any(r.info.get("fallback") for r in self.replies):
             out["fallback"] = max(int(r.info.get("fallback", 0)) for r in self.replies)
+        if self.injection:
+            out["injection"] = list(self.injection)
+        if self.client.identity.startswith("embedded:"):
+            from rewardsmith.judges.backends.local import EMBEDDED_QUALITY, EMBEDDED_SUPPORT
+
+            support = EMBEDDED_SUPPORT.get(self.kind or "", "")
+            out["embedded_judge"] = f"{support}; {EMBEDDED_QUALITY}" if support else EMBEDDED_QUALITY
+        if any(r.info.get("constrained") for r in self.replies):
+            out["verdict"] = "constrained to fixed labels"
+            if len(self.replies) == 1:  # the label distribution of the one verdict (the judge's confidence)
+                out["label_probs"] = self.replies[0].info["label_probs"]
+                out["label_logprobs"] = self.replies[0].info["label_logprobs"]
         out.update(extra)
         return out
 

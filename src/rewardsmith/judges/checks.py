@@ -1,4 +1,5 @@
-"""``check_environment(spec)``: what to warn about before a run that uses judges (for ``rewardsmith check``).
+"""``check_environment(spec)``: what to warn about before a run that uses judges, and ``environment_errors(spec)``:
+what makes the run fail (a judge server that cannot be reached), for ``rewardsmith check``.
 
 >>> from rewardsmith.spec import load_spec
 >>> spec = load_spec({"components": [{"name": "q", "reward": "judge_score"}]})
@@ -42,6 +43,43 @@ def _provider_problems(where: str, p: ProviderConfig) -> list[str]:
         if resolve_base_url(p) == DEFAULT_OPENAI_URL and not (p.api_key or os.environ.get(p.api_key_env or "OPENAI_API_KEY")):
             out.append(f"{where}: the OpenAI API needs a key (api_key, api_key_env or OPENAI_API_KEY)")
     return out
+
+
+def _unreachable(where: str, p: ProviderConfig, timeout_s: float) -> str | None:
+    """Why the judge server of an OpenAI-compatible provider cannot be reached (GET /models), or None."""
+    import httpx
+
+    url = resolve_base_url(p).rstrip("/")
+    key = p.api_key or (os.environ.get(p.api_key_env) if p.api_key_env else os.environ.get("OPENAI_API_KEY"))
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        response = httpx.get(url + "/models", headers=headers, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        return f"{where}: judge server {url} cannot be reached ({type(exc).__name__}: {exc})"
+    if response.status_code >= 500:
+        return f"{where}: judge server {url} answers HTTP {response.status_code}"
+    return None  # 2xx, or 401/404: the server is there (a key or a /models route may be missing)
+
+
+def environment_errors(spec: Any, timeout_s: float = 3.0) -> list[str]:
+    """Problems that make every judge call of the spec fail: an OpenAI-compatible judge whose server cannot be
+    reached (connection refused, unknown host, timeout, 5xx on GET /models). Each distinct URL is tried once."""
+    errors: list[str] = []
+    tried: dict[str, str | None] = {}
+    for comp, bound in zip(spec.components, spec.bound):
+        if not is_judge(bound):
+            continue
+        config: JudgeConfig = judge_config(bound.params)
+        for i, p in enumerate([config, *config.fallback]):
+            if resolve_kind(p) != "openai":
+                continue
+            where = f"component {comp.name!r} ({bound.name})" + (f" fallback[{i - 1}]" if i else "")
+            url = resolve_base_url(p)
+            if url not in tried:
+                tried[url] = _unreachable(where, p, timeout_s)
+                if tried[url]:
+                    errors.append(tried[url])  # type: ignore[arg-type]
+    return errors
 
 
 def check_environment(spec: Any) -> list[str]:

@@ -282,7 +282,7 @@ class JudgeClient:
 
 def _request_key(request: JudgeRequest) -> bytes:
     r = request
-    payload = [r.messages, r.max_tokens, r.temperature, r.n, r.logprobs, r.top_logprobs, r.seed, r.prefill]
+    payload = [r.messages, r.max_tokens, r.temperature, r.n, r.logprobs, r.top_logprobs, r.seed, r.prefill, r.choices]
     return hashlib.blake2b(orjson.dumps(payload, default=str), digest_size=16).digest()
 
 
@@ -323,8 +323,14 @@ def _plain(obj: Any) -> Any:
 
 
 def usage_report() -> dict[str, dict[str, Any]]:
-    """Per judge backend: the ledger of this process (calls, tokens, cost, retries, failures ...)."""
-    return {c.identity: c.ledger.snapshot() for c in list(_CLIENTS.values())}
+    """Per judge backend: the ledger of this process (calls, tokens, cost, retries, failures ...), the ledgers of
+    several setups of one backend (e.g. with and without the guard) summed."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in list(_CLIENTS.values()):
+        snap = c.ledger.snapshot()
+        got = out.get(c.identity)
+        out[c.identity] = snap if got is None else {k: got[k] + v for k, v in snap.items()}
+    return out
 
 
 def reset_clients() -> None:

@@ -63,12 +63,12 @@ async def self_judge(
 
     >>> import asyncio
     >>> asyncio.run(self_judge("Translate: hi", "Solution")).reason  # content-free: the guard answers, no call
-    "guard: master key 'Solution' (no judge call)"
+    'guard: no answer-bearing content: only words about answering (Solution) (no judge call)'
     """
     if not 0.0 <= mix <= 1.0:
         raise ValueError("mix must lie in [0, 1]")
-    judged = await judge_score(
-        prompt, completion, None, prompt_messages, completion_messages,
+    judged = await judge_score(  # the reference only keeps the guard from blocking a right answer; the judge never sees it
+        prompt, completion, reference, prompt_messages, completion_messages,
         scale_min=scale_min, scale_max=scale_max, criteria=criteria, use_reference=False, normalize=True, **judge,
     )
     if not judged.is_ok or mix == 0.0 or reference_metric == "none":

@@ -58,6 +58,39 @@ def final_verdict(text: str) -> tuple[str | None, int]:
     return None, -1
 
 
+_LEAD_IN = frozenset("final verdict answer judgment judgement overall therefore thus so hence conclusion".split())
+_NAMES_A_RESPONSE = re.compile(r"\b(?:[AB12]|both|neither|first|second|former|latter)\b|\b(?:responses|answers|assistants|outputs)\b", re.I)
+_THINK = re.compile(r"<think>(.*?)</think>", re.S | re.IGNORECASE)
+
+
+def reasoned_format(completion: str, where: int, min_words: int = 3) -> float:
+    """1.0 when the judgment is reasoning *then* verdict (R1-Reward's format reward): at least ``min_words`` words
+    of reasoning that refer to the responses (A / B, "both", "the first" ...) before the verdict (lead-ins like
+    "Final verdict:" not counted), inside a closed ``<think>``
+    block when the judgment uses tags (and the verdict in ``<answer>`` when it has one), and nothing but
+    closing markup after the verdict.
+
+    >>> reasoned_format("x [[A]]", 2), reasoned_format("Response A cites the source; B does not. [[A]]", 41)
+    (0.0, 1.0)
+    """
+    before, after = completion[:where], completion[where:]
+    tail = re.sub(r"\[\[\s*\w+\s*\]\]|<answer>.*?</answer>|</?answer>|\\boxed\{[^{}]*\}|[\W_]", "", after, count=0, flags=re.S | re.I)
+    if len(tail) > 40:
+        return 0.0  # reasoning after the verdict is not the reasoning-then-verdict structure
+    tagged = re.search(r"</?think>|</?answer>", completion, re.IGNORECASE) is not None
+    if tagged:
+        think = _THINK.search(before)
+        if think is None:
+            return 0.0
+        body = think.group(1)
+        if "<answer>" in completion.lower() and not re.search(r"<answer>[^<]*$|<answer>.*</answer>", completion[think.end():], re.S | re.I):
+            return 0.0
+    else:
+        body = before
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", body) if w.casefold() not in _LEAD_IN]
+    return 1.0 if len(words) >= min_words and _NAMES_A_RESPONSE.search(body) else 0.0
+
+
 def label_of(reference: Any, metadata: dict[str, Any]) -> str:
     """The preferred side from a label such as ``"A"``, ``"A>B"``, ``"B>A"``, ``1``/``2``, ``"tie"``."""
     label = reference if reference is not None else metadata.get("label")
@@ -93,7 +126,7 @@ def verdict_match(
 ) -> RewardResult:
     """Reward for a generative reward model's judgment (RM-R1, Chen et al. 2025; R1-Reward, Zhang et al.
     2025): ``correct`` (final verdict, e.g. ``[[A]]`` or "Score A: 7 / Score B: 5", equals the preference
-    label), ``format`` (a verdict was found after some reasoning) and ``consistency`` (the side the reasoning
+    label), ``format`` (reasoning then verdict: ``reasoned_format``) and ``consistency`` (the side the reasoning
     says is better matches the final verdict; None when the reasoning states none). As in R1-Reward:
     ``correct * (1 + consistency_bonus * consistency) + format_weight * format``; with
     ``require_consistency`` an inconsistent judgment earns no correctness.
@@ -109,7 +142,7 @@ def verdict_match(
     if verdict is None:
         return RewardResult.ok(0.0, components={"correct": 0.0, "format": 0.0, "consistency": None}, reason="no verdict found")
     reasoning = completion[:where]
-    fmt = float(bool(reasoning.strip()))
+    fmt = reasoned_format(completion, where)
     stated = [(m.group(1) or m.group(2)).upper() for m in _STATEMENT.finditer(reasoning)]
     consistency = None if not stated else float(_NORMAL[stated[-1]] == verdict)
     correct = float(verdict == gold)

@@ -22,6 +22,10 @@ class JudgeRequest:
     #: the start of the judge's answer, forced on backends that can continue a prefix (local models);
     #: servers ignore it. It makes tiny models answer in the asked format ('{"score": ').
     prefill: str | None = None
+    #: the fixed verdict labels that may follow the prefill ("1".."10", "yes"/"no", "A"/"B"/"tie"): backends
+    #: that can score continuations (local models) choose among them, so a small model always gives a
+    #: verdict; servers generate freely and ignore it
+    choices: tuple[str, ...] | None = None
 
     def media_count(self) -> int:
         """How many non-text parts (images, audio ...) the messages carry."""

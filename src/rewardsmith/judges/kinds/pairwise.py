@@ -33,22 +33,27 @@ async def compare(
     call: JudgeCall, prompt: str, a: str, b: str, criteria: str,
     question: Any = None, a_messages: Any = None, b_messages: Any = None,
 ) -> tuple[float, bool, list[str]]:
-    """P(a beats b) in {0, 0.5, 1} from both orders; (value, consistent, [verdict_ab, verdict_ba]). The images of
+    """P(a beats b) from both orders, in {0, 0.5, 1} (a constrained judge: its label probabilities averaged);
+    (value, consistent, [verdict_ab, verdict_ba]). The images of
     the question and of each response travel with it (a response's images follow it when the order swaps)."""
 
-    async def once(first: str, second: str, first_msgs: Any, second_msgs: Any) -> str:
+    async def once(first: str, second: str, first_msgs: Any, second_msgs: Any) -> tuple[str, dict[str, float] | None]:
         text = prompts.pairwise_prompt(prompt, first, second, criteria)
         msgs = prompts.judge_messages(text, question, [("RESPONSE A", first_msgs), ("RESPONSE B", second_msgs)])
-        reply = await call.ask(msgs, prefill='{"winner": "')
+        reply = await call.ask(msgs, prefill='{"winner": "', choices=("A", "B", "tie"))
         try:
-            return parse_choice(reply.text)
+            return parse_choice(reply.text), reply.info.get("label_probs")
         except VerdictParseError:
             call.parse_failed()
             raise
 
-    ab, ba = await asyncio.gather(once(a, b, a_messages, b_messages), once(b, a, b_messages, a_messages))
+    (ab, p_ab), (ba, p_ba) = await asyncio.gather(once(a, b, a_messages, b_messages), once(b, a, b_messages, a_messages))
     a_first = {"A": 1.0, "B": 0.0, "tie": 0.5}[ab]
     a_second = {"B": 1.0, "A": 0.0, "tie": 0.5}[ba]
+    if p_ab and p_ba:  # a constrained judge gives its label probabilities: average them over both orders, which
+        # cancels a position preference that would otherwise turn every pair into an inconsistent tie
+        wins = p_ab.get("A", 0.0) + 0.5 * p_ab.get("tie", 0.0) + p_ba.get("B", 0.0) + 0.5 * p_ba.get("tie", 0.0)
+        return wins / 2, a_first == a_second or 0.5 in (a_first, a_second), [ab, ba]
     if a_first == a_second:
         return a_first, True, [ab, ba]
     if 0.5 in (a_first, a_second):  # one order says tie, the other a win: average (a half-win)
@@ -92,7 +97,7 @@ async def judge_pairwise(
     >>> asyncio.run(judge_pairwise("2+2?", ":", baseline="4")).value
     0.0
     """
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "judge_pairwise")
     other = _baseline(reference, metadata, baseline)
     blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
@@ -129,7 +134,7 @@ async def judge_listwise(
     >>> [r.value for r in asyncio.run(judge_listwise("q", ["", "."]))]
     [0.5, 0.5]
     """
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "judge_listwise")
     n = len(completions)
     questions = list(prompt_messages_list or [None] * n)
     answers = list(completion_messages_list or [None] * n)
@@ -165,6 +170,8 @@ async def _rank(
                 wins[i] += 0.5
             elif i != j and not empty[i] and empty[j]:
                 wins[i] += 1.0
+    if method == "listwise" and call.constrained_only:
+        method = "pairwise"  # a local model chooses among fixed labels: pairwise verdicts, not free rankings
     if len(live) >= 2:
         if method == "listwise":
             text = prompts.listwise_prompt(prompt, [completions[i] for i in live], criteria)

@@ -35,7 +35,7 @@ async def principle(
     >>> asyncio.run(principle("Say hi", "   ", principle="Be brief.")).value
     0.0
     """
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "principle")
     rule = (metadata or {}).get("principle") or principle
     if not rule:
         raise Abstain("no principle (principle param or metadata.principle)")
@@ -43,7 +43,8 @@ async def principle(
     if blocked is not None:
         return blocked
     text = prompts.principle_prompt(prompt, completion, str(rule), scale_min, scale_max)
-    reply = await call.ask(prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)]), prefill='{"score": ')
+    reply = await call.ask(prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)]), prefill='{"score": ',
+                           choices=tuple(str(v) for v in range(scale_min, scale_max + 1)))
     try:
         score = parse_score(reply.text, scale_min, scale_max)
     except VerdictParseError:

@@ -38,12 +38,13 @@ async def reference_verifier(
     ref = reference_text(reference)
     if not ref:
         raise Abstain("no reference answer")
-    call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
+    call = JudgeCall(judge, "reference_verifier")
+    blocked = call.guard(completion, prompt, 0.0, reference, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     text = prompts.reference_prompt(prompt, completion, ref)
-    reply = await call.ask(prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)]), prefill='{"verdict": "')
+    reply = await call.ask(prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)]), prefill='{"verdict": "',
+                           choices=("yes", "no"))
     try:
         correct = parse_yes_no(reply.text)
     except VerdictParseError:

@@ -85,9 +85,10 @@ async def check_items(
     prompt_messages: Any = None, completion_messages: Any = None,
 ) -> list[bool]:
     """One verdict per item: all in one call (``single``) or one call each (``separate``); the row's images
-    (``prompt_messages`` / ``completion_messages``) go to every call."""
+    (``prompt_messages`` / ``completion_messages``) go to every call. A local model answers item by item
+    (a constrained yes/no each)."""
     shown = [("RESPONSE", completion_messages)]
-    if mode == "single":
+    if mode == "single" and not call.constrained_only:
         text = prompts.checklist_prompt(prompt, completion, items, what, exemplars)
         reply = await call.ask(prompts.judge_messages(text, prompt_messages, shown), prefill='{"1": ')
         try:
@@ -98,7 +99,7 @@ async def check_items(
 
     async def one(item: str) -> bool:
         text = prompts.single_check_prompt(prompt, completion, item, what, exemplars)
-        reply = await call.ask(prompts.judge_messages(text, prompt_messages, shown), prefill='{"verdict": "')
+        reply = await call.ask(prompts.judge_messages(text, prompt_messages, shown), prefill='{"verdict": "', choices=("yes", "no"))
         try:
             return parse_yes_no(reply.text)
         except VerdictParseError:
@@ -115,6 +116,9 @@ async def generate_rubric(call: JudgeCall, prompt: str, reference: str, n: int, 
     """A rubric written by the judge from the reference answer (once per process per question, its images and
     the reference)."""
     key = json.dumps([call.client.identity, prompt, image_digests(prompt_messages), reference, n])
+    if key not in _GENERATED and call.constrained_only:
+        raise VerdictParseError("a local judge chooses among fixed labels and cannot write a rubric (rubric_from: "
+                                "reference): give the rubric in the spec or the row, or configure a judge server")
     if key not in _GENERATED:
         text = prompts.rubric_generation_prompt(prompt, reference, n)
         reply = await call.ask(prompts.judge_messages(text, prompt_messages))
@@ -161,7 +165,7 @@ async def rubric(
     >>> asyncio.run(rubric("Explain TCP.", "Let's solve this problem step by step.", rubric=["mentions handshakes"])).value
     0.0
     """
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "rubric")
     meta = metadata or {}
     source = rubric_from
     if source == "auto":
@@ -176,7 +180,7 @@ async def rubric(
         checkpoints = as_checkpoints(meta["rubric"])
     else:
         checkpoints = []
-    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, reference, require_answer=source == "reference", completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     if source == "reference":
@@ -216,13 +220,13 @@ async def nugget_rubric(
     >>> asyncio.run(nugget_rubric("Who wrote Hamlet?", "", reference="Shakespeare")).value
     0.0
     """
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "nugget_rubric")
     meta = metadata or {}
     raw = nuggets or meta.get("nuggets") or reference
     if raw is None or raw == [] or raw == "":
         raise Abstain("no nuggets (nuggets param, metadata.nuggets or reference)")
     items = [str(raw)] if isinstance(raw, (str, int, float)) else [str(x) for x in raw]
-    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
+    blocked = call.guard(completion, prompt, 0.0, reference, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     rubrics = [f"The response states or clearly supports: {item}" for item in items]

@@ -46,19 +46,20 @@ async def judge_score(
     >>> import asyncio
     >>> r = asyncio.run(judge_score("2+2?", "Solution", scale_min=1, scale_max=10))
     >>> r.value, r.reason
-    (0.0, "guard: master key 'Solution' (no judge call)")
+    (0.0, 'guard: no answer-bearing content: only words about answering (Solution) (no judge call)')
     """
     if scale_max <= scale_min:
         raise ValueError("scale_max must be above scale_min")
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "judge_score")
     floor = 0.0 if normalize else float(scale_min)
-    blocked = call.guard(completion, prompt, floor, completion_messages=completion_messages)
+    ref = reference_text(reference) if use_reference else None
+    blocked = call.guard(completion, prompt, floor, reference, require_answer=ref is not None, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
-    ref = reference_text(reference) if use_reference else None
     text = prompts.score_prompt(prompt, completion, scale_min, scale_max, criteria, ref)
     msgs = prompts.judge_messages(text, prompt_messages, [("RESPONSE", completion_messages)])
-    reply = await call.ask(msgs, prefill='{"score": ')
+    labels = tuple(str(v) for v in range(scale_min, scale_max + 1))
+    reply = await call.ask(msgs, prefill='{"score": ', choices=labels)
     try:
         score = parse_score(reply.text, scale_min, scale_max)
     except VerdictParseError:

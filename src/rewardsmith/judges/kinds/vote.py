@@ -48,8 +48,8 @@ async def judge_vote(
     """
     if k < 1:
         raise ValueError("k must be at least 1")
-    call = JudgeCall(judge)
-    blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
+    call = JudgeCall(judge, "judge_vote")
+    blocked = call.guard(completion, prompt, 0.0, reference, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
     shown = [("RESPONSE", completion_messages)]
@@ -57,9 +57,10 @@ async def judge_vote(
     msgs = prompts.judge_messages(text, prompt_messages, shown)
     # k separate calls, each with its own seed: servers (and the in-flight dedupe) treat them as distinct samples
     base_seed = call.config.seed or 0
+    labels = tuple(str(v) for v in range(scale_min, scale_max + 1))
 
     async def sample(i: int) -> str:
-        reply = await call.ask(msgs, temperature=sample_temperature, seed=base_seed + i, prefill='{"score": ')
+        reply = await call.ask(msgs, temperature=sample_temperature, seed=base_seed + i, prefill='{"score": ', choices=labels)
         return reply.text
 
     texts = list(await asyncio.gather(*(sample(i) for i in range(k))))
@@ -73,16 +74,24 @@ async def judge_vote(
             call.parse_failed()
     if len(scores) < max(1, min_valid):
         raise VerdictParseError(f"only {len(scores)} of {k} judge samples had a readable score")
-    if aggregate == "mean":
-        final = statistics.fmean(scores)
-    elif aggregate == "majority":
+    final = statistics.fmean(scores)
+    if aggregate == "majority":
         counts = Counter(scores)
         top = max(counts.values())
         final = min(s for s, c in counts.items() if c == top)
-    else:
+    extra: dict[str, Any] = {}
+    if aggregate == "meta":  # the meta judge picks the best-reasoned critique; its score is the verdict
+        picks = tuple(str(i + 1) for i in range(len(critiques)))
         meta = prompts.meta_prompt(prompt, completion, critiques, scale_min, scale_max)
-        reply = await call.ask(prompts.judge_messages(meta, prompt_messages, shown), prefill='{"best": ')
-        final = parse_score(reply.text, scale_min, scale_max)
+        reply = await call.ask(prompts.judge_messages(meta, prompt_messages, shown), prefill='{"best": ', choices=picks)
+        try:
+            best = int(parse_score(reply.text, 1, len(critiques), keys=("best", "critique", "choice")))
+        except VerdictParseError:
+            call.parse_failed()
+            raise
+        final = scores[best - 1]
+        extra["meta_pick"] = best
     value = (final - scale_min) / (scale_max - scale_min)
     components = {f"s{i + 1}": (s - scale_min) / (scale_max - scale_min) for i, s in enumerate(scores)}
-    return RewardResult.ok(value, components=components, info=call.info(aggregate=aggregate, scores=scores, explanation=explanation(critiques[0])))
+    info = call.info(aggregate=aggregate, scores=scores, explanation=explanation(critiques[extra.get("meta_pick", 1) - 1]), **extra)
+    return RewardResult.ok(value, components=components, info=info)

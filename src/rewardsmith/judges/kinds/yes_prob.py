@@ -55,7 +55,7 @@ async def judge_yes_prob(
     >>> asyncio.run(judge_yes_prob("q", "...")).value
     0.0
     """
-    call = JudgeCall(judge)
+    call = JudgeCall(judge, "judge_yes_prob")
     blocked = call.guard(completion, prompt, 0.0, completion_messages=completion_messages)
     if blocked is not None:
         return blocked
