@@ -123,8 +123,10 @@ _WORD = re.compile(rf"\d+(?:[.,/]\d+)*%?|{LETTER}+(?:['’\-/]{LETTER}+)*", re.U
 _SENTENCE = re.compile(r"(?:(?!\s--\s)[^\n.!?。！？;—]|(?<=\d)\.(?=\d))*(?:[.!?。！？;—]+|\s--\s|\n|$)")
 
 _ROLE_MARKER = re.compile(
-    r"(?im)^\s*(?:#{1,6}\s*|\*\*|\[)?\s*(?:system|assistant|user|human|developer|instruction|instructions|grader|evaluator|judge)"
-    r"\s*(?:\*\*|\])?\s*:|^\s*#{1,6}\s*(?:response|input|output|grader|judge|evaluator|evaluation|verdict|system|assistant|user)\s*:?\s*$|<\|[^|<>]{1,30}\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:im_start|im_end|eot_id|endoftext)\|?>"
+    # [ \t] not \s, and never two whitespace runs side by side around an optional token: "^\s*(?:#\s*)?\s*" tried
+    # every split of a long run of spaces (quadratic on policy text)
+    r"(?im)^[ \t]*(?:(?:#{1,6}|\*\*|\[)[ \t]*)?(?:system|assistant|user|human|developer|instruction|instructions|grader|evaluator|judge)"
+    r"[ \t]*(?:(?:\*\*|\])[ \t]*)?:|^[ \t]*#{1,6}[ \t]*(?:response|input|output|grader|judge|evaluator|evaluation|verdict|system|assistant|user)[ \t]*(?::[ \t]*)?$|<\|[^|<>]{1,30}\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:im_start|im_end|eot_id|endoftext)\|?>"
 )
 _QUOTED_VERDICT = re.compile(
     r"\b(?:output|return|print|respond\s+with|reply\s+with|answer\s+with|say|write|give|assign|mark)\s+(?:it\s+as\s+|it\s+)?"
@@ -143,7 +145,7 @@ _VERDICT_FORMAT = re.compile(
     r"|\[\[\s*(?:[ABC]|tie|\d+(?:\.\d+)?)\s*\]\]"
     r"|<\s*(?:score|verdict|grade|rating)\s*>"
     r"|^\s*(?:score|rating|grade|reward|verdict)\s*[:=]\s*\S+\s*$"
-    r"|\b(?:verdict|judg(?:e)?ment|evaluation|decision)\s*[:=]\s*\**\s*(?:yes|no|correct|incorrect|pass|fail|true|false|[AB])\b",
+    r"|\b(?:verdict|judg(?:e)?ment|evaluation|decision)\s*[:=]\s*(?:\*+\s*)?(?:yes|no|correct|incorrect|pass|fail|true|false|[AB])\b",
     re.IGNORECASE,
 )
 
