@@ -140,6 +140,7 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
         "selfreward.extract(qa)": ("selfreward", lambda t: self_answers.extract(t, "qa")),
         "answers.answer_span": ("rules", answers.answer_span),
         "qa_f1 reward": ("rules", lambda t: qa.qa_f1(t, ["Paris"])),
+        "qa_contains reward": ("rules", lambda t: qa.qa_contains(t, ["Paris", "42", "a"])),
         "choice reward": ("rules", lambda t: choice.choice(t, "B", {"options": options})),
         "think_format": ("rules", format.think_format),
         "think_format(answer tag)": ("rules", lambda t: format.think_format(t, require_answer_tag=True)),

@@ -215,19 +215,30 @@ def find_hedge(text: str, golds: list[str]) -> Hedge | None:
     """
     tokens = tokens_of(text)
     gold_norms = [g for g in (gold_tokens(x) for x in golds) if g]
-    occ = sorted({o for g in gold_norms for o in occurrences(tokens, g)})
-    occ = [o for k, o in enumerate(occ) if not any(p[0] <= o[0] and o[1] <= p[1] and p != o for p in occ)]
+    occ = _outermost(sorted({o for g in gold_norms for o in occurrences(tokens, g)}, key=lambda o: (o[0], -o[1])))
     if not occ:
         return None
     units = _units(tokens, text, occ)
     gold_values = {_value(t) for g in golds for t in tokens_of(g) if t.norm and t.norm not in _ARTICLES}
     for u in units:
-        if not u.gold:
-            continue
-        hedge = _name_run(tokens, text, u) or _listed(tokens, text, units, u, gold_values)
-        if hedge is not None:
+        if u.gold and (hedge := _name_run(tokens, text, u)) is not None:
             return hedge
+    for kind in dict.fromkeys(u.kind for u in units if u.gold):
+        for chain, links in _chains(tokens, text, [v for v in units if v.kind == kind], kind):
+            if any(v.gold for v in chain) and (hedge := _judge(tokens, chain, links, kind, gold_values)) is not None:
+                return hedge
     return None
+
+
+def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans (sorted by start, longest first) not inside another: "Barack Obama" over its "Obama"."""
+    out: list[tuple[int, int]] = []
+    reach = -1
+    for first, last in spans:
+        if last > reach:
+            out.append((first, last))
+            reach = last
+    return out
 
 
 def _name_run(tokens: list[Token], text: str, u: Unit) -> Hedge | None:
@@ -239,14 +250,16 @@ def _name_run(tokens: list[Token], text: str, u: Unit) -> Hedge | None:
     def joined(a: int, b: int, new: int) -> bool:
         return tokens[new].kind == "name" and _spaced(text[tokens[a].end : tokens[b].start])
 
-    left = u.first
-    while left > 0 and joined(left - 1, left, left - 1):
+    left, right = u.first, u.last
+    while left > 0 and u.first - left < 2 and joined(left - 1, left, left - 1):
         left -= 1
-    right = u.last
-    while right + 1 < len(tokens) and joined(right, right + 1, right + 1):
+    while right + 1 < len(tokens) and (u.first - left) + (right - u.last) < 2 and joined(right, right + 1, right + 1):
         right += 1
-    before, after = u.first - left, right - u.last
-    if before + after > 1:
+    if (u.first - left) + (right - u.last) > 1:
+        while left > 0 and joined(left - 1, left, left - 1):  # the whole run, for the reason (once)
+            left -= 1
+        while right + 1 < len(tokens) and joined(right, right + 1, right + 1):
+            right += 1
         run = tokens[left : right + 1]
         return Hedge(tuple(t.norm for t in run), "a run of names around the answer")
     return None
@@ -260,22 +273,26 @@ def _value(token: Token) -> str:
         return token.norm
 
 
-def _listed(tokens: list[Token], text: str, units: list[Unit], u: Unit, gold_values: set[str]) -> Hedge | None:
-    """The list the gold unit ``u`` belongs to (candidates of its kind joined by list material only)."""
-    same = [v for v in units if v.kind == u.kind]
-    k = same.index(u)
-    chain, links = [u], []
-    for step in (-1, 1):
-        j = k
-        while 0 <= j + step < len(same):
-            a, b = (same[j + step], same[j]) if step < 0 else (same[j], same[j + step])
-            link = _gap_link(text, tokens, a.last, b.first, u.kind)
-            if link is None:
-                break
-            links.append(link)
-            chain.append(same[j + step])
-            j += step
-    chain.sort(key=lambda v: v.first)
+def _chains(
+    tokens: list[Token], text: str, same: list[Unit], kind: Kind
+) -> list[tuple[list[Unit], list[Literal["alternative", "join"]]]]:
+    """Candidates of one kind (in text order) grouped into lists: neighbours joined by list material only."""
+    out: list[tuple[list[Unit], list[Literal["alternative", "join"]]]] = []
+    for k, v in enumerate(same):
+        link = _gap_link(text, tokens, same[k - 1].last, v.first, kind) if k else None
+        if link is None:
+            out.append(([v], []))
+        else:
+            out[-1][0].append(v)
+            out[-1][1].append(link)
+    return out
+
+
+def _judge(
+    tokens: list[Token], chain: list[Unit], links: list[Literal["alternative", "join"]], kind: Kind, gold_values: set[str]
+) -> Hedge | None:
+    """Whether a list holding a gold answer is a hedge: other candidates (not the gold or its words again)
+    offered as alternatives, any other number next to a number, or two or more other candidates."""
     others = {
         v.norms(tokens)
         for v in chain
@@ -287,7 +304,7 @@ def _listed(tokens: list[Token], text: str, units: list[Unit], u: Unit, gold_val
     shown = tuple(" ".join(v.norms(tokens)) for v in chain)
     if "alternative" in links:
         return Hedge(shown, "alternatives listed with the answer")
-    if u.kind == "num":
+    if kind == "num":
         return Hedge(shown, "other numbers listed with the answer")
     if len(others) >= 2:
         return Hedge(shown, "several candidates listed with the answer")
