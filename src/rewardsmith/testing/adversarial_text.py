@@ -147,6 +147,7 @@ def _parsers() -> dict[str, tuple[str, Callable[[str], Any]]]:
         "tag_format": ("rules", lambda t: format.tag_format(t, ["think", "answer"])),
         "grounding.iou": ("rules", lambda t: grounding.iou(t, [[0, 0, 10, 10]])),
         "retrieval.ranking_from": ("rules", lambda t: retrieval.ranking_from(t, {})),
+        "retrieval.nugget_recall": ("rules", lambda t: retrieval.nugget_recall(t, ["capital is Paris", "a b c d"])),
         "structured.json_schema": ("rules", lambda t: structured.json_schema(t, {}, schema=schema)),
         "style.reasoning_phrases": ("rules", style.reasoning_phrases),
         "style.language_consistency": ("rules", lambda t: style.language_consistency("What is two plus two?", t)),

@@ -116,7 +116,7 @@ def ndcg(completion: str, reference: Any, metadata: dict[str, Any], k: PositiveI
     return dcg / idcg if idcg else 0.0
 
 
-_SENTENCE_END = re.compile(r"[.!?;\n]+(?:\s|$)|\n")
+_SENTENCE_END = re.compile(r"[!?;\n]|\.(?!\d)")  # one character each: a run of dots cannot backtrack
 
 
 def _nugget_window(sentence: list[str], toks: list[str], min_overlap: float) -> bool:
