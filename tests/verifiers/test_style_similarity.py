@@ -176,3 +176,25 @@ def test_embedding_similarity_through_engine_matches_manual_pooling(minilm: tupl
     assert results[1].value == pytest.approx(expected, abs=1e-4)  # best of the references
     assert results[2].value is not None and results[2].value < results[0].value - 0.3
     assert results[3].status is Status.ABSTAIN
+
+
+REF = "The cat sat on the mat."
+HONEST_TRANSLATION = "A cat was sitting on the mat."
+PARAPHRASE_SPRAY = "A cat was sitting on the mat. A kitten sat on a rug."  # two candidate translations
+
+
+def test_chrf_pays_no_candidate_spray() -> None:
+    plain = chrf(PARAPHRASE_SPRAY, REF, max_length_ratio=None)
+    assert plain > chrf(HONEST_TRANSLATION, REF)  # chrF's beta 2 pays the spray more than the honest line
+    assert chrf(PARAPHRASE_SPRAY, REF) < chrf(HONEST_TRANSLATION, REF)
+    assert chrf(HONEST_TRANSLATION, REF) == chrf(HONEST_TRANSLATION, REF, max_length_ratio=None)  # within 2x: unchanged
+
+
+@pytest.mark.parametrize("rouge_type", ["rouge1", "rouge2", "rougeL"])
+def test_rouge_recall_pays_no_padding(rouge_type: str) -> None:
+    salad = REF + " " + " ".join(["the a cat dog mat sat on rug"] * 20)
+    assert rouge(salad, REF, rouge_type=rouge_type, measure="recall", max_length_ratio=None) == 1.0
+    assert rouge(salad, REF, rouge_type=rouge_type, measure="recall") < 0.01
+    assert rouge(HONEST_TRANSLATION, REF, rouge_type=rouge_type, measure="recall") == rouge(
+        HONEST_TRANSLATION, REF, rouge_type=rouge_type, measure="recall", max_length_ratio=None
+    )
