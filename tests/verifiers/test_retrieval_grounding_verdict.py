@@ -166,3 +166,14 @@ def test_verdict_match_r1_reward_formula(shared_data: Path) -> None:
     assert verdict_match("[[A]]", None, {"label": "B>A"}).components["correct"] == 0.0
     with Engine({"components": [{"name": "v", "reward": "verdict_match"}]}, cache=False) as engine:
         assert engine.score([{"prompt": "q", "completion": "[[A]]", "reference": "maybe"}])[0].status is Status.ABSTAIN
+
+
+def test_listing_every_id_earns_no_more_than_the_cut_off() -> None:
+    """A ranking that lists every id of a 500-document corpus with the relevant one at 200: the uncut MRR
+    paid it; MRR@10 (default), recall@10 and nDCG@10 give 0, as for an honest ranking that misses."""
+    spray = "\n".join(f"d{i}" for i in range(500))
+    relevant = ["d199"]
+    assert mrr(spray, relevant, {}, k=None) == pytest.approx(1 / 200)
+    assert mrr(spray, relevant, {}) == 0.0
+    assert recall_at_k(spray, relevant, {}) == 0.0 and ndcg(spray, relevant, {}) == 0.0
+    assert mrr("d199\nd3", relevant, {}) == 1.0

@@ -86,8 +86,10 @@ def recall_at_k(completion: str, reference: Any, metadata: dict[str, Any], k: Po
 
 
 @reward("mrr", source="Voorhees, 1999, TREC-8 QA (mean reciprocal rank)", executor="inline")
-def mrr(completion: str, reference: Any, metadata: dict[str, Any], k: PositiveInt | None = None, ranking_key: str = "retrieved") -> float:
+def mrr(completion: str, reference: Any, metadata: dict[str, Any], k: PositiveInt | None = 10, ranking_key: str = "retrieved") -> float:
     """Reciprocal rank of the first relevant id (0 if none in the top ``k``) (Voorhees, TREC-8 QA, 1999).
+    ``k`` is 10 (MRR@10, as MS MARCO): without a cut-off a ranking that appends every id it can think of
+    earns something for any relevant id, however far down (``k: null`` for the uncut MRR).
 
     >>> mrr("[3] > [1] > [2]", ["1", "2"], {})
     0.5
