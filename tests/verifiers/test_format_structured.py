@@ -235,3 +235,13 @@ def test_row_schema_with_a_typo_is_an_error_not_a_weaker_check() -> None:
     with Engine({"components": [{"name": "j", "reward": "json_schema"}]}, cache=False) as engine:
         r = engine.score([{"prompt": "q", "completion": "{}", "metadata": {"schema": {"type": "object", "requird": ["a"]}}}])[0]
     assert r.status is Status.ERROR and "metadata.schema.requird" in (r.reason or "")
+
+
+def test_structured_output_list_of_candidate_objects_is_charged() -> None:
+    reference = [{"city": "Berlin"}]
+    honest = structured_output('[{"city": "Berlin"}]', reference, {})
+    spray = structured_output('[{"city": "Berlin"}, {"city": "Paris"}, {"city": "Rome"}, {"city": "Madrid"}]', reference, {})
+    assert honest.components["content"] == 1.0
+    assert spray.components["content"] == pytest.approx(0.25)  # one hit over 1 reference + 3 extra leaves
+    nested = structured_output('{"cities": ["Berlin", "Paris"]}', {"cities": ["Berlin"]}, {})
+    assert nested.components["content"] == 0.0  # a list of scalars is one leaf, compared whole

@@ -232,17 +232,32 @@ def _same_leaf(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _extra_items(value: Any, reference: Any) -> int:
+    """Leaves of list items the value has beyond the reference's list at the same place: extra
+    predictions, charged like the missing ones (one candidate object per place, not a list of guesses)."""
+    if isinstance(value, list) and isinstance(reference, list):
+        extra = sum(len(_leaves(v)) for v in value[len(reference) :])
+        return extra + sum(_extra_items(v, r) for v, r in zip(value, reference))
+    if isinstance(value, dict) and isinstance(reference, dict):
+        return sum(_extra_items(value[k], reference[k]) for k in value.keys() & reference.keys())
+    return 0
+
+
 def content_score(value: Any, reference: Any) -> float:
     """Fraction of the reference's leaf fields the value reproduces (strings compared without case and
-    extra spaces, numbers exactly).
+    extra spaces, numbers exactly); list items beyond the reference's count as misses, so a list of
+    candidate objects does not collect the one that matches for free.
 
     >>> content_score({"a": 1, "b": {"c": "X y"}}, {"a": 1, "b": {"c": "x  y"}, "d": 2})
     0.6666666666666666
+    >>> content_score([{"city": "Berlin"}, {"city": "Paris"}, {"city": "Rome"}], [{"city": "Berlin"}])
+    0.3333333333333333
     """
     ref_leaves = _leaves(reference)
     got = _leaves(value)
     hits = sum(1 for k, v in ref_leaves.items() if k in got and _same_leaf(got[k], v))
-    return hits / len(ref_leaves) if ref_leaves else 1.0
+    total = len(ref_leaves) + _extra_items(value, reference)
+    return hits / total if ref_leaves else 1.0
 
 
 @reward("structured_output", source="Hu & Wu, 2025, 'RL-Struct: A Lightweight Reinforcement Learning Framework for Reliable Structured Output in LLMs'", executor="inline")
