@@ -21,6 +21,7 @@ class Milestone(TypedDict):
     error naming it, never a milestone that silently matches everything)."""
 
     kind: Literal["url", "tool", "text"]
+    source: NotRequired[Literal["environment", "policy", "all"]]
     name: NotRequired[str]
     weight: NotRequired[float]
     pattern: NotRequired[str]
@@ -28,8 +29,15 @@ class Milestone(TypedDict):
     args: NotRequired[dict[str, Any]]
 
 
-def _texts(completion: str, steps: list[Step] | None) -> str:
-    parts = [completion] + [s.content for s in steps or []] + [s.observation or "" for s in steps or []]
+def _texts(completion: str, steps: list[Step] | None, source: str = "environment") -> str:
+    """The text a ``text`` milestone is looked for in: what the environment returned (step observations) by
+    default; the policy's own words (completion and step contents) only when the milestone says so, since a
+    policy can write "order #12 placed" without placing anything."""
+    parts: list[str] = []
+    if source in ("policy", "all"):
+        parts += [completion] + [s.content for s in steps or []]
+    if source in ("environment", "all"):
+        parts += [s.observation or "" for s in steps or []]
     return "\n".join(parts)
 
 
@@ -42,8 +50,11 @@ def milestone_reached(m: Milestone | dict[str, Any], completion: str, steps: lis
 
     >>> milestone_reached({"kind": "tool", "tool": "search", "args": {"q": "x"}}, "", None, [ToolCall("search", {"q": "x", "n": 3})])
     True
-    >>> milestone_reached({"kind": "text", "pattern": "order #\\\\d+"}, "placed order #12", None, [])
+    >>> placed = [Step("buy", tool_calls=[ToolCall("buy")], observation="order #12 confirmed")]
+    >>> milestone_reached({"kind": "text", "pattern": "order #\\\\d+"}, "", placed, [])
     True
+    >>> milestone_reached({"kind": "text", "pattern": "order #\\\\d+"}, "I placed order #12", None, [])  # only said
+    False
     """
     kind = m.get("kind")
     calls = _all_calls(tool_calls, steps)
@@ -51,7 +62,7 @@ def milestone_reached(m: Milestone | dict[str, Any], completion: str, steps: lis
         want = m.get("args") or {}
         return any(c.name == m.get("tool") and all(c.arguments.get(k) == v for k, v in want.items()) for c in calls)
     if kind == "text":
-        return re.search(str(m.get("pattern", "")), _texts(completion, steps)) is not None
+        return re.search(str(m.get("pattern", "")), _texts(completion, steps, m.get("source", "environment"))) is not None
     if kind == "url":
         pattern = str(m.get("pattern", ""))
         urls = [str(s.metadata.get("url", "")) for s in steps or []]
@@ -71,7 +82,9 @@ def milestones_rule(
     success_key: str = "success",
 ) -> RewardResult:
     """Dense reward = weighted share of milestones reached (MiRA); each milestone is ``{name?, weight?, kind:
-    url|tool|text, pattern | tool + args}``. ``gate_on_success``: 0 unless ``metadata[success_key]`` is true.
+    url|tool|text, pattern | tool + args, source?}``. A ``text`` milestone is looked for in what the
+    environment returned (step observations), not in what the policy wrote, unless ``source: policy`` (or
+    ``all``) says so. ``gate_on_success``: 0 unless ``metadata[success_key]`` is true.
 
     >>> r = milestones_rule("found it", None, [ToolCall("search", {})], {},
     ...     [{"name": "searched", "kind": "tool", "tool": "search"}, {"name": "bought", "kind": "text", "pattern": "bought", "weight": 3}])
