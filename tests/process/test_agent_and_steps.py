@@ -94,7 +94,7 @@ def test_text_milestone_is_reached_by_the_environment_not_by_saying_so() -> None
     from rewardsmith.process.agent import milestones_rule
     from rewardsmith.types import Step, ToolCall
 
-    ms = [{"name": "cart", "kind": "text", "pattern": "added to cart"}, {"name": "paid", "kind": "text", "pattern": "payment accepted"}]
+    ms = [{"name": "cart", "kind": "text", "pattern": "added to cart"}, {"name": "paid", "kind": "text", "pattern": "(?i)payment accepted"}]
     claim = "Item added to cart. Payment accepted. Order #1 placed."
     said = milestones_rule(claim, [Step("thinking", observation=None)], [], {}, ms)
     assert said.value == 0.0 and said.components == {"cart": 0.0, "paid": 0.0}
