@@ -198,3 +198,19 @@ def test_rouge_recall_pays_no_padding(rouge_type: str) -> None:
     assert rouge(HONEST_TRANSLATION, REF, rouge_type=rouge_type, measure="recall") == rouge(
         HONEST_TRANSLATION, REF, rouge_type=rouge_type, measure="recall", max_length_ratio=None
     )
+
+
+def test_embedding_similarity_pays_no_paraphrase_spray(minilm: tuple[object, object]) -> None:
+    """Audit (no change needed): several candidate paraphrases, or a keyword salad, embed further from the
+    reference than one honest paraphrase (mean pooling dilutes the match)."""
+    from rewardsmith.verifiers.similarity import embedding_similarity
+
+    ref = "The cat sat on the mat."
+    honest, spray, salad = embedding_similarity(
+        ["A cat was sitting on the mat.",
+         "A cat was sitting on the mat. Or a dog on the sofa. Or a bird in a tree. Or a fish in a bowl.",
+         "cat mat sat sitting kitten rug"],
+        [ref] * 3,
+    )
+    assert honest is not None and spray is not None and salad is not None
+    assert spray < honest - 0.1 and salad < honest - 0.1
