@@ -97,7 +97,7 @@ def probes() -> list[tuple[str, str, Callable[[], Any]]]:
 
 def spray_probes() -> list[tuple[str, str, Callable[[], Any]]]:
     """The rules2 audit: the cheapest spray or hedge per reward, next to the honest answer it must not beat."""
-    from rewardsmith.process.agent import milestones_rule
+    from rewardsmith.process.agent import milestones_rule, tool_success
     from rewardsmith.types import Step
     from rewardsmith.verifiers.qa import qa_contains, qa_em, qa_f1
     from rewardsmith.verifiers.retrieval import mrr, ndcg, nugget_recall, recall_at_k
@@ -115,6 +115,8 @@ def spray_probes() -> list[tuple[str, str, Callable[[], Any]]]:
     every_id = "\n".join(f"d{i}" for i in range(500))
     ms = [{"name": "cart", "kind": "text", "pattern": "added to cart"}, {"name": "paid", "kind": "text", "pattern": "(?i)payment accepted"}]
     claim = "Item added to cart. Payment accepted."
+    one_call = [Step("look", tool_calls=[ToolCall("search", {"q": "x"})], observation="ok"), Step("answer")]
+    spray_calls = [Step(f"look {i}", tool_calls=[ToolCall("search", {"q": str(i)})], observation="ok") for i in range(100)]
     out: list[tuple[str, str, Callable[[], Any]]] = []
     for text, gold in [
         ("Paris London Berlin Rome Madrid", "Berlin"), ("Paris, London, Berlin, Rome, Madrid", "Berlin"),
@@ -153,6 +155,8 @@ def spray_probes() -> list[tuple[str, str, Callable[[], Any]]]:
         ("structured_output content (ref [{city: Berlin}])", "4 candidate objects",
          lambda: _component(structured_output('[{"city": "Berlin"}, {"city": "Paris"}, {"city": "Rome"}, {"city": "Madrid"}]', [{"city": "Berlin"}], {}), "content")),
         ("milestones_rule (2 text milestones)", "policy writes both milestone texts", lambda: milestones_rule(claim, [Step("think")], [], {}, ms)),
+        ("tool_success (outcome correct 1.0)", "honest: one search that succeeds", lambda: tool_success(one_call, {"c": 1.0}, outcome="c")),
+        ("tool_success (outcome correct 1.0)", "100 searches that cannot fail", lambda: tool_success(spray_calls, {"c": 1.0}, outcome="c")),
     ]
     return out + audit_probes()
 

@@ -31,7 +31,7 @@ def test_search_cost_and_tool_success_in_engine() -> None:
     with Engine(spec, cache=False) as eng:
         a, b = eng.score(rows)
     assert a.components["ms"] == pytest.approx(1.0)
-    assert a.value == pytest.approx(1.0 + 0.2 - 0.1)  # outcome 1.0 passes the gate: steps accumulate
+    assert a.value == pytest.approx(1.0 + (0.2 - 0.1) / 2)  # outcome 1.0 passes the gate: mean of the step rewards
     assert b.components["ms"] == pytest.approx(0.25)
     assert b.value == pytest.approx(0.25)  # gate not reached: step rewards dropped (G-RA)
 
@@ -104,3 +104,15 @@ def test_text_milestone_is_reached_by_the_environment_not_by_saying_so() -> None
     assert r.components == {"cart": 1.0, "paid": 0.0} and r.value == 0.5
     policy_ms = [{**m, "source": "policy"} for m in ms]
     assert milestones_rule(claim, None, [], {}, policy_ms).value == 1.0
+
+
+def test_tool_success_pays_no_call_spray() -> None:
+    """100 calls that cannot fail used to add +10 to a correct outcome; the mean keeps it within one step reward."""
+    from rewardsmith.process.agent import tool_success
+    from rewardsmith.types import Step, ToolCall
+
+    one = [Step("look", tool_calls=[ToolCall("search", {"q": "x"})], observation="ok"), Step("answer")]
+    spray = [Step(f"look {i}", tool_calls=[ToolCall("search", {"q": str(i)})], observation="ok") for i in range(100)]
+    assert tool_success(spray, {"correct": 1.0}, outcome="correct", accumulate="sum").value == pytest.approx(11.0)
+    assert tool_success(spray, {"correct": 1.0}, outcome="correct").value == pytest.approx(1.1)
+    assert tool_success(one, {"correct": 1.0}, outcome="correct").value == pytest.approx(1.1)

@@ -205,9 +205,13 @@ def tool_success(
     error_pattern: str = r"(?i)^\s*(error|exception|traceback)",
     outcome: str | None = None,
     gate: float | None = None,
+    accumulate: Literal["mean", "sum"] = "mean",
 ) -> RewardResult:
     """Per-step rewards for tool calls that succeed / fail (PORTool) in ``step_values``; with ``outcome`` (a
     component name) and ``gate``, step rewards count only when the outcome reaches ``gate`` (G-RA).
+    The value adds to the outcome the ``mean`` of the step rewards over the steps that call a tool (a
+    ``sum`` paid a policy for every extra call that cannot fail: 100 lookups earned +10), so it stays within
+    ``[failure_penalty, success_reward]`` of the outcome; ``step_values`` keep the per-step rewards.
 
     >>> ok, bad = Step("a", tool_calls=[ToolCall("f")], observation="42"), Step("b", tool_calls=[ToolCall("g")], observation="Error")
     >>> r = tool_success([ok, bad, Step("done")], {"correct": 1.0}, outcome="correct", gate=0.5)
@@ -222,7 +226,8 @@ def tool_success(
         (success_reward if call_succeeded(s, error_pattern) else failure_penalty) if s.tool_calls else 0.0
         for s in steps
     ]
-    accumulated = sum(per_step)
+    calling = [v for v, s in zip(per_step, steps) if s.tool_calls]
+    accumulated = sum(calling) if accumulate == "sum" else (sum(calling) / len(calling) if calling else 0.0)
     base = 0.0
     if outcome is not None:
         value = components.get(outcome)
