@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, NonNegativeFloat, NonNegativeInt, Po
 
 __all__ = [
     "AfterValidator",
+    "AtPath",
     "NonNegativeFloat",
     "NonNegativeInt",
     "PositiveFloat",
@@ -21,6 +22,19 @@ __all__ = [
     "UnitFloat",
     "some_weight",
 ]
+
+class AtPath(ValueError):
+    """A param value that is wrong somewhere inside it: ``path`` (keys / indexes into the value) is added to
+    the param's location, so a spec error names the nested key and its line (``schema.properties.x.requird``).
+
+    >>> AtPath(("properties", "x", "requird"), "unknown keyword").path
+    ('properties', 'x', 'requird')
+    """
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path, self.message = path, message
+
 
 #: A share or a probability: 0 <= x <= 1.
 UnitFloat = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -21,6 +21,7 @@ from typing import Any, Callable, Literal
 
 import pydantic
 
+from rewardsmith.params import AtPath
 from rewardsmith.types import Abstain, Group, RewardResult, Sample, Status, completion_text, prompt_text
 
 log = logging.getLogger("rewardsmith")
@@ -115,6 +116,9 @@ def param_problems(exc: pydantic.ValidationError, accepted: Any = None) -> list[
             msg = "unknown key" if len(loc) > 1 else "unknown param"
             if len(loc) == 1 and accepted is not None:
                 msg += f" (accepted: {', '.join(sorted(accepted)) or 'none'})"
+        elif isinstance((e.get("ctx") or {}).get("error"), AtPath):
+            err = e["ctx"]["error"]
+            loc, msg = loc + err.path, err.message
         elif loc and loc[-1] == "[key]":
             loc = loc[:-1]
             msg = f"unknown key {loc[-1]!r}: {msg}"

@@ -31,7 +31,7 @@ def test_search_cost_and_tool_success_in_engine() -> None:
     with Engine(spec, cache=False) as eng:
         a, b = eng.score(rows)
     assert a.components["ms"] == pytest.approx(1.0)
-    assert a.value == pytest.approx(1.0 + 0.2 - 0.1)  # outcome 1.0 passes the gate: steps accumulate
+    assert a.value == pytest.approx(1.0 + (0.2 - 0.1) / 2)  # outcome 1.0 passes the gate: mean of the step rewards
     assert b.components["ms"] == pytest.approx(0.25)
     assert b.value == pytest.approx(0.25)  # gate not reached: step rewards dropped (G-RA)
 
@@ -86,3 +86,33 @@ def test_split_modes_spans() -> None:
     spans = split_steps(text, "step_marker")
     assert [text[s.start:s.end] for s in spans] == ["Step 1: a\nb", "Step 2: c"]
     assert [s.text for s in split_steps("x;y;z", "regex", pattern=";")] == ["x", ";y", ";z"]
+
+
+def test_text_milestone_is_reached_by_the_environment_not_by_saying_so() -> None:
+    """The cheapest way to reach every text milestone is to write them all; only what the environment
+    returned counts by default (``source: policy`` opts in to the policy's own words)."""
+    from rewardsmith.process.agent import milestones_rule
+    from rewardsmith.types import Step, ToolCall
+
+    ms = [{"name": "cart", "kind": "text", "pattern": "added to cart"}, {"name": "paid", "kind": "text", "pattern": "(?i)payment accepted"}]
+    claim = "Item added to cart. Payment accepted. Order #1 placed."
+    said = milestones_rule(claim, [Step("thinking", observation=None)], [], {}, ms)
+    assert said.value == 0.0 and said.components == {"cart": 0.0, "paid": 0.0}
+    did = [Step("add", tool_calls=[ToolCall("add_to_cart")], observation="Item added to cart"),
+           Step("pay", tool_calls=[ToolCall("pay")], observation="Error: card declined")]
+    r = milestones_rule("done, payment accepted", did, [], {}, ms)
+    assert r.components == {"cart": 1.0, "paid": 0.0} and r.value == 0.5
+    policy_ms = [{**m, "source": "policy"} for m in ms]
+    assert milestones_rule(claim, None, [], {}, policy_ms).value == 1.0
+
+
+def test_tool_success_pays_no_call_spray() -> None:
+    """100 calls that cannot fail used to add +10 to a correct outcome; the mean keeps it within one step reward."""
+    from rewardsmith.process.agent import tool_success
+    from rewardsmith.types import Step, ToolCall
+
+    one = [Step("look", tool_calls=[ToolCall("search", {"q": "x"})], observation="ok"), Step("answer")]
+    spray = [Step(f"look {i}", tool_calls=[ToolCall("search", {"q": str(i)})], observation="ok") for i in range(100)]
+    assert tool_success(spray, {"correct": 1.0}, outcome="correct", accumulate="sum").value == pytest.approx(11.0)
+    assert tool_success(spray, {"correct": 1.0}, outcome="correct").value == pytest.approx(1.1)
+    assert tool_success(one, {"correct": 1.0}, outcome="correct").value == pytest.approx(1.1)

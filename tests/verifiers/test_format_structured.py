@@ -10,6 +10,9 @@ import pytest
 
 import rewardsmith
 
+from rewardsmith.engine.runner import Engine
+from rewardsmith.spec import SpecError, load_spec
+from rewardsmith.types import Status
 from rewardsmith.verifiers.format import regex_match, tag_format, think_format
 from rewardsmith.verifiers.structured import find_json, json_schema, structured_output
 
@@ -174,3 +177,71 @@ def test_json_nested_past_the_recursion_limit_is_the_policys_zero(name: str, par
     spec = rewardsmith.load_spec({"components": [{"name": "x", "reward": name, "params": params}]})
     r = spec.score([{"prompt": "p", "completion": "[" * 5000, "reference": reference}])[0]
     assert r.status.value == "ok" and r.value == 0.0, (r.status, r.reason)
+
+
+SCHEMA_TYPO_SPEC = """components:
+  - name: j
+    reward: {reward}
+    params:
+      schema:
+        type: object
+        properties:
+          name: {{type: string, maxLength: 3}}
+        requird: [name]
+"""
+
+
+@pytest.mark.parametrize("reward", ["json_schema", "structured_output"])
+def test_schema_keyword_typo_is_a_spec_error_with_its_line(reward: str) -> None:
+    """JSON Schema ignores unknown keywords: with "requird" the schema would accept {} (checked below), so the
+    spec is refused at load, naming the key and its line."""
+    import jsonschema
+
+    jsonschema.validate({}, {"type": "object", "requird": ["name"]})  # the silent weakening being prevented
+    with pytest.raises(SpecError) as err:
+        load_spec(SCHEMA_TYPO_SPEC.format(reward=reward))
+    assert f"components[0].params.schema.requird (line 9): unknown JSON Schema keyword 'requird'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "schema, where",
+    [
+        ({"type": "objekt"}, "schema.type"),
+        ({"type": "object", "properties": {"a": {"type": "string", "maxlength": 3}}}, "schema.properties.a.maxlength"),
+        ({"type": "array", "items": {"type": "integer", "minimun": 0}}, "schema.items.minimun"),
+        ({"anyOf": [{"type": "string"}, {"typ": "null"}]}, "schema.anyOf[1].typ"),
+        ({"$defs": {"p": {"type": "object", "requried": ["x"]}}}, "schema.$defs.p.requried"),
+        ({"$schema": "http://json-schema.org/draft-07/schema#", "prefixItems": [{"type": "string"}]}, "schema.prefixItems"),
+    ],
+)
+def test_bad_schemas_rejected_at_load(schema: dict[str, object], where: str) -> None:
+    with pytest.raises(SpecError) as err:
+        load_spec({"components": [{"name": "j", "reward": "json_schema", "params": {"schema": schema}}]})
+    assert f"components[0].params.{where}:" in str(err.value)
+
+
+def test_good_schemas_load_and_property_names_are_not_keywords() -> None:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "t", "type": "object", "x-vendor": {"anything": 1},
+        "properties": {"type": {"type": "string"}, "requird": {"type": "integer", "description": "a field named so"}},
+        "$defs": {"n": {"type": "number", "examples": [1]}}, "required": ["type"],
+    }
+    spec = load_spec({"components": [{"name": "j", "reward": "json_schema", "params": {"schema": schema}}]})
+    assert spec.components[0].params["schema"] == schema
+
+
+def test_row_schema_with_a_typo_is_an_error_not_a_weaker_check() -> None:
+    with Engine({"components": [{"name": "j", "reward": "json_schema"}]}, cache=False) as engine:
+        r = engine.score([{"prompt": "q", "completion": "{}", "metadata": {"schema": {"type": "object", "requird": ["a"]}}}])[0]
+    assert r.status is Status.ERROR and "metadata.schema.requird" in (r.reason or "")
+
+
+def test_structured_output_list_of_candidate_objects_is_charged() -> None:
+    reference = [{"city": "Berlin"}]
+    honest = structured_output('[{"city": "Berlin"}]', reference, {})
+    spray = structured_output('[{"city": "Berlin"}, {"city": "Paris"}, {"city": "Rome"}, {"city": "Madrid"}]', reference, {})
+    assert honest.components["content"] == 1.0
+    assert spray.components["content"] == pytest.approx(0.25)  # one hit over 1 reference + 3 extra leaves
+    nested = structured_output('{"cities": ["Berlin", "Paris"]}', {"cities": ["Berlin"]}, {})
+    assert nested.components["content"] == 0.0  # a list of scalars is one leaf, compared whole

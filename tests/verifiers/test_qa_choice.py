@@ -27,15 +27,89 @@ def test_qa_em_best_of_golds_and_answer_tag() -> None:
 
 def test_qa_f1_hand_computed() -> None:
     # pred tokens: denver broncos won ; gold: denver broncos -> P=2/3, R=1, F1=0.8
-    assert qa_f1("Denver Broncos won", ["Denver Broncos"]) == pytest.approx(0.8)
+    assert qa_f1("Denver Broncos won", ["Denver Broncos"]).value == pytest.approx(0.8)
     # best gold wins: "carolina panthers" shares nothing, "broncos" gives P=1/3 R=1 -> 0.5
-    assert qa_f1("Denver Broncos won", ["Carolina Panthers", "Broncos"]) == pytest.approx(0.5)
-    assert qa_f1("nothing here", ["Broncos"]) == 0.0
+    assert qa_f1("Denver Broncos won", ["Carolina Panthers", "Broncos"]).value == pytest.approx(0.5)
+    assert qa_f1("nothing here", ["Broncos"]).value == 0.0
 
 
 def test_qa_contains_whole_words() -> None:
-    assert qa_contains("The winner was the Denver Broncos in 2016.", ["Denver Broncos"]) == 1.0
-    assert qa_contains("Broncosaurus", ["Broncos"]) == 0.0
+    assert qa_contains("The winner was the Denver Broncos in 2016.", ["Denver Broncos"]).value == 1.0
+    assert qa_contains("Broncosaurus", ["Broncos"]).value == 0.0
+
+
+# The cheapest way to collect a containment or overlap reward without knowing the answer: list candidates.
+SPRAYS = [
+    ("Paris London Berlin Rome Madrid", "Berlin"),
+    ("Paris, London, Berlin, Rome, Madrid", "Berlin"),
+    ("Berlin or Paris", "Berlin"),
+    ("Berlin / Paris", "Berlin"),
+    ("It is Paris, Berlin, or Rome.", "Berlin"),
+    ("Paris\nLondon\nBerlin", "Berlin"),
+    ("- Paris\n- London\n- Berlin", "Berlin"),
+    ("1. Paris 2. London 3. Berlin", "Berlin"),
+    ("Paris. London. Berlin.", "Berlin"),
+    ("Berlin, maybe Paris", "Berlin"),
+    ("41 42 43 44", "42"),
+    ("42, 43", "42"),
+    ("between 40 and 45", "45"),
+    ("It is 42 (or 43).", "42"),
+    ("blue, green, red or yellow", "green"),
+    ("<answer>Paris London Berlin Rome</answer>", "Rome"),
+]
+HONEST = [
+    ("The capital of Germany is Berlin, a city of 3.7M people.", "Berlin"),
+    ("I think it was Barack Obama, in 2009.", "Obama"),
+    ("The winner was the Denver Broncos in 2016.", "Denver Broncos"),
+    ("Berlin, Germany", "Berlin"),
+    ("Washington, D.C.", "Washington"),
+    ("The 2016 Super Bowl was won by the Denver Broncos, who beat the Carolina Panthers 24-10.", "Denver Broncos"),
+    ("The answer is 42, since 6 times 7 is 42.", "42"),
+    ("16 - 3 - 4 = 9 eggs, so 9 * 2 = 18 dollars", "18"),
+    ("The sky is blue and the grass is green", "green"),
+    ("Obama, that is Barack Obama", "Obama"),
+]
+
+
+@pytest.mark.parametrize("completion, gold", SPRAYS)
+def test_qa_contains_pays_no_spray(completion: str, gold: str) -> None:
+    assert qa_contains(completion, [gold], hedges="allow").value == 1.0  # the classic metric pays it
+    r = qa_contains(completion, [gold])
+    assert r.value == 0.0 and r.reason is not None and "a hedge scores 0" in r.reason
+
+
+@pytest.mark.parametrize("completion, gold", HONEST)
+def test_qa_contains_pays_honest_statements(completion: str, gold: str) -> None:
+    assert qa_contains(completion, [gold]).value == 1.0
+
+
+@pytest.mark.parametrize("completion, gold", SPRAYS)
+def test_qa_f1_pays_no_spray(completion: str, gold: str) -> None:
+    assert qa_f1(completion, [gold], hedges="allow").value > 0.0
+    assert qa_f1(completion, [gold]).value == 0.0
+
+
+def test_qa_f1_spray_of_partial_matches() -> None:
+    # the spray need not hold the whole gold: any of its words listed with other candidates is a hedge
+    assert qa_f1("Broncos, Panthers, Patriots", ["Denver Broncos"], hedges="allow").value == pytest.approx(0.4)
+    assert qa_f1("Broncos, Panthers, Patriots", ["Denver Broncos"]).value == 0.0
+    assert qa_f1("the Broncos", ["Denver Broncos"]).value == pytest.approx(2 / 3)
+
+
+def test_qa_contains_keeps_correct_gsm8k_solutions(shared_data: Path) -> None:
+    """Every human-checked correct GSM8K model solution contains its answer; the hedge check must not take
+    that away from reasoning full of other numbers (16 - 3 - 4 = 9, 5:00, 84/12, $4.00 ...)."""
+    total = kept = 0
+    for line in (shared_data / "gsm8k" / "model_solutions.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        gold = row["ground_truth"].split("A:")[-1].strip()
+        for value in row.values():
+            if isinstance(value, dict) and value.get("is_correct"):
+                total += 1
+                assert qa_contains(value["solution"], [gold], hedges="allow").value == 1.0
+                kept += qa_contains(value["solution"], [gold]).value == 1.0
+    assert total == 2001
+    assert kept >= 1995  # 1998 measured: three solutions juxtapose numbers ("6 5 dollar bills", "5 8 point bucks")
 
 
 def test_qa_abstains_without_gold() -> None:

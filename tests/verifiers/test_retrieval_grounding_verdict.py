@@ -44,10 +44,29 @@ def test_retrieval_abstains_without_relevant_ids() -> None:
 def test_nugget_recall() -> None:
     answer = "Marie Curie won the Nobel Prize in Physics in 1903 and in Chemistry in 1911."
     nuggets = ["Nobel Prize in Physics 1903", "Chemistry 1911", "born in Warsaw"]
-    r = nugget_recall(answer, nuggets)
+    r = nugget_recall(answer, nuggets, allowance=None)
     assert r.value == pytest.approx(2 / 3) and r.info["matched"] == nuggets[:2]
-    assert nugget_recall(answer, nuggets, min_overlap=0.34).value == pytest.approx(2 / 3)  # "born in warsaw" shares 1/3 ("in")
-    assert nugget_recall(answer, nuggets, min_overlap=0.33).value == pytest.approx(1.0)
+    assert nugget_recall(answer, nuggets, min_overlap=0.34, allowance=None).value == pytest.approx(2 / 3)  # "born in warsaw" shares 1/3 ("in")
+    assert nugget_recall(answer, nuggets, min_overlap=0.33, allowance=None).value == pytest.approx(1.0)
+    # default: nugget F (beta 1) with the length allowance; 67 characters are under 2 x 100, so precision is 1
+    r = nugget_recall(answer, nuggets)
+    assert r.components == {"recall": pytest.approx(2 / 3), "precision": 1.0}
+    assert r.value == pytest.approx(2 * (2 / 3) / (1 + 2 / 3))
+
+
+def test_nugget_recall_word_salad_and_padding_earn_less_than_the_honest_answer() -> None:
+    answer = "Marie Curie won the Nobel Prize in Physics in 1903 and in Chemistry in 1911."
+    nuggets = ["Nobel Prize in Physics 1903", "Chemistry 1911", "born in Warsaw"]
+    honest = nugget_recall(answer, nuggets).value
+    # every nugget word once, in alphabetical order: plain bag-of-words matching gave it every nugget (1.0)
+    salad = "1903 1911 born chemistry in nobel physics prize warsaw"
+    assert nugget_recall(salad, nuggets, allowance=None, min_overlap=1.0).info["matched"] == ["Chemistry 1911"]
+    assert nugget_recall(salad, nuggets).value == pytest.approx(0.5) and honest == pytest.approx(0.8)
+    # the honest answer padded with 60 more "facts": same nuggets, 10x the allowed length
+    padded = answer + " " + " ".join(f"Curie also did thing number {i} in year {1900 + i}." for i in range(60))
+    r = nugget_recall(padded, nuggets)
+    assert r.components["recall"] == pytest.approx(2 / 3) and r.components["precision"] < 0.1
+    assert r.value < 0.2 and r.reason is not None and "200 allowed" in r.reason
 
 
 def test_box_iou_hand_computed() -> None:
@@ -147,3 +166,14 @@ def test_verdict_match_r1_reward_formula(shared_data: Path) -> None:
     assert verdict_match("[[A]]", None, {"label": "B>A"}).components["correct"] == 0.0
     with Engine({"components": [{"name": "v", "reward": "verdict_match"}]}, cache=False) as engine:
         assert engine.score([{"prompt": "q", "completion": "[[A]]", "reference": "maybe"}])[0].status is Status.ABSTAIN
+
+
+def test_listing_every_id_earns_no_more_than_the_cut_off() -> None:
+    """A ranking that lists every id of a 500-document corpus with the relevant one at 200: the uncut MRR
+    paid it; MRR@10 (default), recall@10 and nDCG@10 give 0, as for an honest ranking that misses."""
+    spray = "\n".join(f"d{i}" for i in range(500))
+    relevant = ["d199"]
+    assert mrr(spray, relevant, {}, k=None) == pytest.approx(1 / 200)
+    assert mrr(spray, relevant, {}) == 0.0
+    assert recall_at_k(spray, relevant, {}) == 0.0 and ndcg(spray, relevant, {}) == 0.0
+    assert mrr("d199\nd3", relevant, {}) == 1.0

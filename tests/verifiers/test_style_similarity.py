@@ -15,11 +15,14 @@ from rewardsmith.verifiers.style import language_consistency, reasoning_phrases
 
 def test_reasoning_phrases_counts_distinct_phrases() -> None:
     text = "First, I need to find x. Let me try 2. Wait, let me verify: 2*3=6. Therefore x=2."
-    r = reasoning_phrases(text, target=10)
+    r = reasoning_phrases(text, target=10, min_words=0)
     # distinct: "first, i need to", "let me", "wait", "verify", "therefore" = 5 of target 10
     assert r.value == pytest.approx(0.5)
     assert set(r.info["phrases"]) == {"first, i need to", "let me", "wait", "verify", "therefore"}
-    assert reasoning_phrases(text, target=10, distinct=False).value == pytest.approx(0.6)  # "let me" twice
+    assert reasoning_phrases(text, target=10, distinct=False, min_words=0).value == pytest.approx(0.6)  # "let me" twice
+    # default min_words 2: "Wait," and the second "let me" are followed at once by another phrase
+    r = reasoning_phrases(text, target=10)
+    assert set(r.info["phrases"]) == {"first, i need to", "let me", "verify", "therefore"} and r.value == pytest.approx(0.4)
     assert reasoning_phrases("Lettuce waits.", phrases=["let me", "wait"]).value == 0.0  # word boundaries
     assert reasoning_phrases("x = 2").value == 0.0
 
@@ -95,11 +98,27 @@ def test_repetition_penalizes_a_looped_chinese_phrase() -> None:
 
 
 def test_reasoning_phrases_reads_typographic_apostrophes() -> None:
-    straight = reasoning_phrases("Let's check it. Wait, therefore 4.")
-    curly = reasoning_phrases("Let\u2019s check it. Wait, therefore 4.")
+    straight = reasoning_phrases("Let's check it. Wait, therefore 4.", min_words=0)
+    curly = reasoning_phrases("Let\u2019s check it. Wait, therefore 4.", min_words=0)
     assert curly.value == straight.value == 1.0 and curly.info == straight.info
     assert "let's" in curly.info["phrases"]
-    assert reasoning_phrases("Let\u2019s go", phrases=["let\u2019s"], target=1).value == 1.0
+    assert reasoning_phrases("Let\u2019s go on", phrases=["let\u2019s"], target=1).value == 1.0
+
+
+@pytest.mark.parametrize(
+    "spray",
+    [
+        "let me wait verify therefore",
+        "Let me. Wait. Verify. Therefore. Alternatively. However. In summary.",
+        "first, i need to let me let's step by step wait verify double-check check alternatively on the other hand "
+        "however therefore so the answer this means in summary",
+        "Wait, wait, wait, wait, wait, wait! Let me, let me, let me.",
+    ],
+)
+def test_reasoning_phrases_bare_lists_earn_nothing(spray: str) -> None:
+    assert reasoning_phrases(spray, min_words=0).value >= 2 / 3  # the plain count pays a list of the phrases
+    r = reasoning_phrases(spray)
+    assert r.value == 0.0 and r.reason is not None and r.reason.startswith("key phrases without reasoning")
 
 
 def test_language_consistency_any_script() -> None:
@@ -157,3 +176,41 @@ def test_embedding_similarity_through_engine_matches_manual_pooling(minilm: tupl
     assert results[1].value == pytest.approx(expected, abs=1e-4)  # best of the references
     assert results[2].value is not None and results[2].value < results[0].value - 0.3
     assert results[3].status is Status.ABSTAIN
+
+
+REF = "The cat sat on the mat."
+HONEST_TRANSLATION = "A cat was sitting on the mat."
+PARAPHRASE_SPRAY = "A cat was sitting on the mat. A kitten sat on a rug."  # two candidate translations
+
+
+def test_chrf_pays_no_candidate_spray() -> None:
+    plain = chrf(PARAPHRASE_SPRAY, REF, max_length_ratio=None)
+    assert plain > chrf(HONEST_TRANSLATION, REF)  # chrF's beta 2 pays the spray more than the honest line
+    assert chrf(PARAPHRASE_SPRAY, REF) < chrf(HONEST_TRANSLATION, REF)
+    assert chrf(HONEST_TRANSLATION, REF) == chrf(HONEST_TRANSLATION, REF, max_length_ratio=None)  # within 2x: unchanged
+
+
+@pytest.mark.parametrize("rouge_type", ["rouge1", "rouge2", "rougeL"])
+def test_rouge_recall_pays_no_padding(rouge_type: str) -> None:
+    salad = REF + " " + " ".join(["the a cat dog mat sat on rug"] * 20)
+    assert rouge(salad, REF, rouge_type=rouge_type, measure="recall", max_length_ratio=None) == 1.0
+    assert rouge(salad, REF, rouge_type=rouge_type, measure="recall") < 0.01
+    assert rouge(HONEST_TRANSLATION, REF, rouge_type=rouge_type, measure="recall") == rouge(
+        HONEST_TRANSLATION, REF, rouge_type=rouge_type, measure="recall", max_length_ratio=None
+    )
+
+
+def test_embedding_similarity_pays_no_paraphrase_spray(minilm: tuple[object, object]) -> None:
+    """Audit (no change needed): several candidate paraphrases, or a keyword salad, embed further from the
+    reference than one honest paraphrase (mean pooling dilutes the match)."""
+    from rewardsmith.verifiers.similarity import embedding_similarity
+
+    ref = "The cat sat on the mat."
+    honest, spray, salad = embedding_similarity(
+        ["A cat was sitting on the mat.",
+         "A cat was sitting on the mat. Or a dog on the sofa. Or a bird in a tree. Or a fish in a bowl.",
+         "cat mat sat sitting kitten rug"],
+        [ref] * 3,
+    )
+    assert honest is not None and spray is not None and salad is not None
+    assert spray < honest - 0.1 and salad < honest - 0.1

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from rewardsmith.models.reward_model import RMSettings, score_samples
+from pydantic import AfterValidator, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, with_config
+from typing_extensions import NotRequired, TypedDict
+
+from rewardsmith.models.chat import TemplatePolicy
+from rewardsmith.models.reward_model import Overlong, RemoteInput, RMSettings, Scale, score_samples
 from rewardsmith.registry import reward
 from rewardsmith.types import Message, RewardResult, Status
 
@@ -31,7 +35,41 @@ def aggregate_scores(scores: list[float], how: Aggregate = "mean", k: float = 1.
     raise ValueError(f"unknown aggregate {how!r} (mean, min, mean_minus_std)")
 
 
-def member_settings(member: dict[str, Any], index: int) -> tuple[str, RMSettings]:
+@with_config(ConfigDict(extra="forbid", strict=True))
+class Member(TypedDict):
+    """One member of ``rm_ensemble``: ``model`` plus any ``reward_model`` param, checked when the spec loads
+    (an unknown key such as ``label_idx`` is an error naming it and its line, not a failure at first use)."""
+
+    model: str
+    name: NotRequired[str]
+    device: NotRequired[str]
+    dtype: NotRequired[str]
+    batch_size: NotRequired[PositiveInt]
+    max_tokens: NotRequired[PositiveInt | None]
+    max_length: NotRequired[PositiveInt | None]
+    overlong: NotRequired[Overlong]
+    chat_template: NotRequired[TemplatePolicy]
+    label_index: NotRequired[NonNegativeInt]
+    remote_model: NotRequired[str | None]
+    tokenizer: NotRequired[str | None]
+    timeout: NotRequired[PositiveFloat]
+    prefix_reuse: NotRequired[bool]
+    scale: NotRequired[Scale]
+    remote_input: NotRequired[RemoteInput]
+
+
+def _distinct_names(members: list[Member]) -> list[Member]:
+    names = [str(m.get("name", f"m{i}")) for i, m in enumerate(members)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"ensemble member names must be distinct, got {names}")
+    return members
+
+
+#: ``members`` of rm_ensemble: at least one, names distinct.
+Members = Annotated[list[Member], Field(min_length=1), AfterValidator(_distinct_names)]
+
+
+def member_settings(member: dict[str, Any] | Member, index: int) -> tuple[str, RMSettings]:
     """A member spec (``{model, name?, ...reward_model params}``) -> (name, settings)."""
     spec = dict(member)
     name = str(spec.pop("name", f"m{index}"))
@@ -55,14 +93,15 @@ def rm_ensemble(
     prompts: list[str],
     completions: list[str],
     prompt_messages_list: list[list[Message] | None],
-    members: list[dict[str, Any]],
+    members: Members,
     aggregate: Aggregate = "mean",
     k: float = 1.0,
 ) -> list[RewardResult]:
     """Several reward models combined by mean, min or mean - k*std ("Helping or Herding?", Eisenstein et al.).
 
-    ``members``: ``[{model: path-or-URL, name?: str, ...reward_model params}]``; each member's score is kept
-    in ``components`` under its name. A member that fails on a sample makes that sample an error.
+    ``members``: ``[{model: path-or-URL, name?: str, ...reward_model params}]`` (``Member``: checked when the
+    spec loads, so a typo in a member's key is a spec error naming it); each member's score is kept in
+    ``components`` under its name. A member that fails on a sample makes that sample an error.
 
     >>> rm_ensemble(["q"], ["a"], [None], members=[])
     Traceback (most recent call last):

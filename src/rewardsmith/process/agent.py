@@ -21,6 +21,7 @@ class Milestone(TypedDict):
     error naming it, never a milestone that silently matches everything)."""
 
     kind: Literal["url", "tool", "text"]
+    source: NotRequired[Literal["environment", "policy", "all"]]
     name: NotRequired[str]
     weight: NotRequired[float]
     pattern: NotRequired[str]
@@ -28,8 +29,15 @@ class Milestone(TypedDict):
     args: NotRequired[dict[str, Any]]
 
 
-def _texts(completion: str, steps: list[Step] | None) -> str:
-    parts = [completion] + [s.content for s in steps or []] + [s.observation or "" for s in steps or []]
+def _texts(completion: str, steps: list[Step] | None, source: str = "environment") -> str:
+    """The text a ``text`` milestone is looked for in: what the environment returned (step observations) by
+    default; the policy's own words (completion and step contents) only when the milestone says so, since a
+    policy can write "order #12 placed" without placing anything."""
+    parts: list[str] = []
+    if source in ("policy", "all"):
+        parts += [completion] + [s.content for s in steps or []]
+    if source in ("environment", "all"):
+        parts += [s.observation or "" for s in steps or []]
     return "\n".join(parts)
 
 
@@ -42,8 +50,11 @@ def milestone_reached(m: Milestone | dict[str, Any], completion: str, steps: lis
 
     >>> milestone_reached({"kind": "tool", "tool": "search", "args": {"q": "x"}}, "", None, [ToolCall("search", {"q": "x", "n": 3})])
     True
-    >>> milestone_reached({"kind": "text", "pattern": "order #\\\\d+"}, "placed order #12", None, [])
+    >>> placed = [Step("buy", tool_calls=[ToolCall("buy")], observation="order #12 confirmed")]
+    >>> milestone_reached({"kind": "text", "pattern": "order #\\\\d+"}, "", placed, [])
     True
+    >>> milestone_reached({"kind": "text", "pattern": "order #\\\\d+"}, "I placed order #12", None, [])  # only said
+    False
     """
     kind = m.get("kind")
     calls = _all_calls(tool_calls, steps)
@@ -51,7 +62,7 @@ def milestone_reached(m: Milestone | dict[str, Any], completion: str, steps: lis
         want = m.get("args") or {}
         return any(c.name == m.get("tool") and all(c.arguments.get(k) == v for k, v in want.items()) for c in calls)
     if kind == "text":
-        return re.search(str(m.get("pattern", "")), _texts(completion, steps)) is not None
+        return re.search(str(m.get("pattern", "")), _texts(completion, steps, m.get("source", "environment"))) is not None
     if kind == "url":
         pattern = str(m.get("pattern", ""))
         urls = [str(s.metadata.get("url", "")) for s in steps or []]
@@ -71,7 +82,9 @@ def milestones_rule(
     success_key: str = "success",
 ) -> RewardResult:
     """Dense reward = weighted share of milestones reached (MiRA); each milestone is ``{name?, weight?, kind:
-    url|tool|text, pattern | tool + args}``. ``gate_on_success``: 0 unless ``metadata[success_key]`` is true.
+    url|tool|text, pattern | tool + args, source?}``. A ``text`` milestone is looked for in what the
+    environment returned (step observations), not in what the policy wrote, unless ``source: policy`` (or
+    ``all``) says so. ``gate_on_success``: 0 unless ``metadata[success_key]`` is true.
 
     >>> r = milestones_rule("found it", None, [ToolCall("search", {})], {},
     ...     [{"name": "searched", "kind": "tool", "tool": "search"}, {"name": "bought", "kind": "text", "pattern": "bought", "weight": 3}])
@@ -192,9 +205,13 @@ def tool_success(
     error_pattern: str = r"(?i)^\s*(error|exception|traceback)",
     outcome: str | None = None,
     gate: float | None = None,
+    accumulate: Literal["mean", "sum"] = "mean",
 ) -> RewardResult:
     """Per-step rewards for tool calls that succeed / fail (PORTool) in ``step_values``; with ``outcome`` (a
     component name) and ``gate``, step rewards count only when the outcome reaches ``gate`` (G-RA).
+    The value adds to the outcome the ``mean`` of the step rewards over the steps that call a tool (a
+    ``sum`` paid a policy for every extra call that cannot fail: 100 lookups earned +10), so it stays within
+    ``[failure_penalty, success_reward]`` of the outcome; ``step_values`` keep the per-step rewards.
 
     >>> ok, bad = Step("a", tool_calls=[ToolCall("f")], observation="42"), Step("b", tool_calls=[ToolCall("g")], observation="Error")
     >>> r = tool_success([ok, bad, Step("done")], {"correct": 1.0}, outcome="correct", gate=0.5)
@@ -209,7 +226,8 @@ def tool_success(
         (success_reward if call_succeeded(s, error_pattern) else failure_penalty) if s.tool_calls else 0.0
         for s in steps
     ]
-    accumulated = sum(per_step)
+    calling = [v for v, s in zip(per_step, steps) if s.tool_calls]
+    accumulated = sum(calling) if accumulate == "sum" else (sum(calling) / len(calling) if calling else 0.0)
     base = 0.0
     if outcome is not None:
         value = components.get(outcome)

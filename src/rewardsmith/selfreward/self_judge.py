@@ -20,16 +20,17 @@ ReferenceMetric = Literal["none", "chrf", "bleu"]
 
 
 def reference_metric_score(completion: str, reference: Any, metric: ReferenceMetric) -> float:
-    """chrF / sentence BLEU of the completion against the reference(s), on [0, 1] (sacrebleu).
+    """chrF (the ``chrf`` reward, overlength charged) / sentence BLEU of the completion against the
+    reference(s), on [0, 1] (sacrebleu).
 
     >>> reference_metric_score("Le chat dort.", "Le chat dort.", "chrf")
     1.0
     """
     refs = [str(r) for r in (reference if isinstance(reference, (list, tuple)) else [reference])]
-    if metric == "chrf":
-        from sacrebleu.metrics import CHRF
+    if metric == "chrf":  # the chrf reward's own: several candidate translations are charged for their length
+        from rewardsmith.verifiers.similarity import chrf
 
-        return float(CHRF().sentence_score(completion, refs).score) / 100.0
+        return chrf(completion, refs)
     if metric == "bleu":
         from sacrebleu.metrics import BLEU
 

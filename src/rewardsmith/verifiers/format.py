@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Literal
 
 from rewardsmith.registry import reward
 from rewardsmith.types import RewardResult
@@ -95,13 +96,16 @@ def _compiled(pattern: str, flags: int) -> re.Pattern[str]:
 def regex_match(
     completion: str,
     pattern: str,
-    mode: str = "search",
+    mode: Literal["search", "match", "fullmatch"] = "search",
     ignore_case: bool = False,
     dotall: bool = True,
     multiline: bool = False,
 ) -> float:
     """1 when ``pattern`` matches the completion (``mode``: search, match or fullmatch), else 0 (the regex
-    format reward of DeepSeek-R1 / Open-R1).
+    format reward of DeepSeek-R1 / Open-R1). ``search`` (the default, a detector: "does it refuse?") is
+    satisfied by the pattern anywhere, so as a *format* reward it pays the format pasted into any text and
+    several answers in a row ("Answer: 1 Answer: 2"): write format rewards with ``mode: fullmatch`` and a
+    pattern that describes the whole completion, as Open-R1's ``^<think>...</think><answer>...</answer>$``.
 
     >>> regex_match("Answer: 42", r"Answer: \\d+", mode="fullmatch"), regex_match("answer 42", r"Answer: \\d+")
     (1.0, 0.0)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from functools import lru_cache
 from typing import Any, Literal
 
-from rewardsmith.params import NonNegativeInt, PositiveInt
+from rewardsmith.params import NonNegativeInt, PositiveFloat, PositiveInt
 from rewardsmith.registry import reward
 from rewardsmith.textunits import word_units
 from rewardsmith.verifiers.answers import gold_list
@@ -31,16 +32,43 @@ def bleu(completion: str, reference: Any) -> float:
     return min(1.0, round(score, 12))
 
 
+def overlength_factor(length: int, reference_length: int, max_ratio: float | None) -> float:
+    """1 up to ``max_ratio`` times the reference's length, then ``exp(1 - length / (max_ratio * ref))``:
+    BLEU's brevity penalty turned around, for recall-weighted scores (chrF's beta 2, ROUGE recall) that
+    a completion pays by saying more (several candidate translations, the reference plus padding).
+
+    >>> overlength_factor(20, 10, 2.0), round(overlength_factor(40, 10, 2.0), 4), overlength_factor(99, 10, None)
+    (1.0, 0.3679, 1.0)
+    """
+    if max_ratio is None or reference_length <= 0 or length <= max_ratio * reference_length:
+        return 1.0
+    return math.exp(1.0 - length / (max_ratio * reference_length))
+
+
+def _chars(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
+
+
 @reward("chrf", source="Popović, 2015, chrF: character n-gram F-score (sacreBLEU implementation)", executor="inline")
-def chrf(completion: str, reference: Any, word_order: NonNegativeInt = 0) -> float:
+def chrf(completion: str, reference: Any, word_order: NonNegativeInt = 0, max_length_ratio: PositiveFloat | None = 2.0) -> float:
     """Sentence chrF in [0, 1] (Popović, 2015; ``word_order=2`` gives chrF++), best reference via sacreBLEU.
+    chrF weighs recall twice (beta 2), so several candidate translations in one completion scored more than
+    one honest translation; a completion longer than ``max_length_ratio`` times a reference (characters,
+    spaces not counted) is scaled down by ``overlength_factor`` (``null``: plain chrF).
 
     >>> chrf("the cat", ["the cat"]), round(chrf("the cat", ["a cat"]), 4)
     (1.0, 0.4228)
+    >>> spray = "A cat was sitting on the mat. A kitten sat on a rug. The cat lay on the mat."
+    >>> chrf(spray, "The cat sat on the mat.") < chrf("A cat was sitting on the mat.", "The cat sat on the mat.")
+    True
     """
     import sacrebleu
 
-    return sacrebleu.sentence_chrf(completion, gold_list(reference), word_order=word_order).score / 100.0
+    best = 0.0
+    for gold in gold_list(reference):
+        score = sacrebleu.sentence_chrf(completion, [gold], word_order=word_order).score / 100.0
+        best = max(best, score * overlength_factor(_chars(completion), _chars(gold), max_length_ratio))
+    return best
 
 
 class UnicodeRougeTokenizer:
@@ -79,6 +107,7 @@ def rouge(
     rouge_type: RougeType = "rougeL",
     measure: Literal["fmeasure", "precision", "recall"] = "fmeasure",
     stemmer: bool = True,
+    max_length_ratio: PositiveFloat | None = 2.0,
 ) -> float:
     """ROUGE-1/2/L/Lsum (Lin, 2004) via rouge-score, best over the references, with tokens in every script
     (``UnicodeRougeTokenizer``: English tokenises as rouge-score's own tokenizer does).
@@ -89,9 +118,22 @@ def rouge(
     (1.0, 1.0)
     >>> rouge("the cat sat", "the cat sat on the mat", rouge_type="rouge1", measure="precision")
     1.0
+
+    A completion longer than ``max_length_ratio`` times a reference (in tokens) is scaled down by
+    ``overlength_factor``: recall alone is paid in full by the reference pasted among any amount of text,
+    as DUC's ROUGE was run with a length limit (``null``: no limit).
+
+    >>> padded = "the cat sat on the mat " + "and the dog ran off " * 10  # 56 tokens for 6
+    >>> rouge(padded, "the cat sat on the mat", measure="recall", max_length_ratio=None), round(rouge(padded, "the cat sat on the mat", measure="recall"), 4)
+    (1.0, 0.0256)
     """
     scorer = _rouge_scorer(rouge_type, stemmer)
-    return max(getattr(scorer.score(g, completion)[rouge_type], measure) for g in gold_list(reference))
+    tokenize = scorer._tokenizer.tokenize
+    n = len(tokenize(completion))
+    return max(
+        getattr(scorer.score(g, completion)[rouge_type], measure) * overlength_factor(n, len(tokenize(g)), max_length_ratio)
+        for g in gold_list(reference)
+    )
 
 
 _MODEL_LOCK = threading.Lock()

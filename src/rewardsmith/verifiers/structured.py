@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from rewardsmith import policy_json
-from rewardsmith.params import AfterValidator, NonNegativeFloat, some_weight
+from rewardsmith.params import AfterValidator, AtPath, NonNegativeFloat, some_weight
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 
@@ -20,6 +21,92 @@ _MAX_STARTS = 200
 StructWeights = Annotated[
     dict[Literal["structure", "format", "validity", "content"], NonNegativeFloat], AfterValidator(some_weight)
 ]
+
+
+# Where a JSON Schema holds subschemas: keyword -> "one" (a schema), "list" (schemas), "map" (name -> schema).
+_SUBSCHEMAS = {
+    **dict.fromkeys(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"], "map"),
+    **dict.fromkeys(["allOf", "anyOf", "oneOf", "prefixItems"], "list"),
+    **dict.fromkeys(
+        ["not", "if", "then", "else", "additionalProperties", "unevaluatedProperties", "unevaluatedItems", "contains",
+         "propertyNames", "additionalItems", "contentSchema"],
+        "one",
+    ),
+}
+
+
+@lru_cache(maxsize=16)
+def schema_keywords(validator_cls: Any) -> frozenset[str]:
+    """The keywords a JSON Schema dialect defines: what its validator checks plus the properties of its
+    meta-schema and of the vocabulary meta-schemas it is made of (titles, ``$defs``, annotations ...)."""
+    from urllib.parse import urljoin
+
+    import jsonschema_specifications
+
+    meta = validator_cls.META_SCHEMA
+    keys = set(validator_cls.VALIDATORS) | set(meta.get("properties", {}))
+    for part in meta.get("allOf", []):
+        if isinstance(part, dict) and "$ref" in part:
+            vocab = jsonschema_specifications.REGISTRY.contents(urljoin(meta.get("$id", ""), part["$ref"]))
+            keys |= set(vocab.get("properties", {}))
+    return frozenset(keys)
+
+
+def unknown_keywords(schema: Any, known: frozenset[str]) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path, keyword) of every key in a schema position that its dialect does not define (vendor keywords
+    written ``x-...`` are allowed). JSON Schema ignores unknown keywords, so a typo ("requird", "maxlength")
+    makes validation silently weaker.
+
+    >>> from jsonschema import Draft202012Validator as D
+    >>> unknown_keywords({"type": "object", "properties": {"a": {"type": "string", "maxlength": 3}}, "x-note": 1}, schema_keywords(D))
+    [(('properties', 'a', 'maxlength'), 'maxlength')]
+    """
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    todo: deque[tuple[tuple[str | int, ...], Any]] = deque([((), schema)])
+    while todo:  # breadth first, keys in their order: the shallowest typo first
+        path, node = todo.popleft()
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key not in known and not str(key).startswith("x-"):
+                out.append(((*path, key), key))
+                continue
+            how = "list" if key == "items" and isinstance(value, list) else "one" if key == "items" else _SUBSCHEMAS.get(key)
+            if key == "dependencies" and isinstance(value, dict):
+                todo += [((*path, key, name), sub) for name, sub in value.items() if isinstance(sub, dict)]
+            elif how == "one":
+                todo.append(((*path, key), value))
+            elif how == "list" and isinstance(value, list):
+                todo += [((*path, key, i), sub) for i, sub in enumerate(value)]
+            elif how == "map" and isinstance(value, dict):
+                todo += [((*path, key, name), sub) for name, sub in value.items()]
+    return out
+
+
+def checked_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema that its dialect's meta-schema accepts (jsonschema's ``check_schema``) and that uses no
+    keyword the dialect does not define: an ``AtPath`` error naming the key otherwise."""
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise AtPath(tuple(exc.absolute_path), f"not a valid JSON Schema: {exc.message}") from None
+    unknown = unknown_keywords(schema, schema_keywords(cls))
+    if unknown:
+        path, key = unknown[0]
+        more = "; also " + ", ".join(".".join(map(str, p)) for p, _ in unknown[1:4]) if len(unknown) > 1 else ""
+        raise AtPath(
+            path,
+            f"unknown JSON Schema keyword {key!r}: validators ignore it, so the schema would check less than it says "
+            f"(a typo?); a vendor keyword must start with 'x-'{more}",
+        )
+    return schema
+
+
+#: A ``schema`` param: checked against its meta-schema and for unknown keywords when the spec loads.
+SchemaParam = Annotated[dict[str, Any], AfterValidator(checked_schema)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +168,24 @@ def schema_errors(value: Any, schema: dict[str, Any], limit: int = 3) -> list[st
 
 
 def _schema(schema: dict[str, Any] | None, metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """The spec's schema (checked at load), else the row's ``metadata.schema`` checked the same way: a row
+    whose schema has a typo is an error naming it, not a sample scored against a weaker schema."""
     if schema is not None:
         return schema
     found = metadata.get("schema") or metadata.get("json_schema")
     if isinstance(found, str):
         found = json.loads(found)
-    return found if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return None
+    try:
+        return checked_schema(found)
+    except AtPath as exc:
+        where = ".".join(str(p) for p in exc.path)
+        raise ValueError(f"metadata.schema{'.' + where if where else ''}: {exc.message}") from None
 
 
 @reward("json_schema", source="JSON Schema (json-schema.org) validation, as in structured-output RL (RL-Struct, Hu & Wu 2025)", executor="inline")
-def json_schema(completion: str, metadata: dict[str, Any], schema: dict[str, Any] | None = None, require_bare: bool = False) -> RewardResult:
+def json_schema(completion: str, metadata: dict[str, Any], schema: SchemaParam | None = None, require_bare: bool = False) -> RewardResult:
     """1 when the completion holds JSON (bare, in a code fence, or inside prose unless ``require_bare``) that
     validates against ``schema`` (or ``metadata.schema``), else 0 with the first errors in ``reason``
     (JSON Schema, json-schema.org; the validity term of RL-Struct, Hu & Wu 2025).
@@ -137,17 +232,32 @@ def _same_leaf(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _extra_items(value: Any, reference: Any) -> int:
+    """Leaves of list items the value has beyond the reference's list at the same place: extra
+    predictions, charged like the missing ones (one candidate object per place, not a list of guesses)."""
+    if isinstance(value, list) and isinstance(reference, list):
+        extra = sum(len(_leaves(v)) for v in value[len(reference) :])
+        return extra + sum(_extra_items(v, r) for v, r in zip(value, reference))
+    if isinstance(value, dict) and isinstance(reference, dict):
+        return sum(_extra_items(value[k], reference[k]) for k in value.keys() & reference.keys())
+    return 0
+
+
 def content_score(value: Any, reference: Any) -> float:
     """Fraction of the reference's leaf fields the value reproduces (strings compared without case and
-    extra spaces, numbers exactly).
+    extra spaces, numbers exactly); list items beyond the reference's count as misses, so a list of
+    candidate objects does not collect the one that matches for free.
 
     >>> content_score({"a": 1, "b": {"c": "X y"}}, {"a": 1, "b": {"c": "x  y"}, "d": 2})
     0.6666666666666666
+    >>> content_score([{"city": "Berlin"}, {"city": "Paris"}, {"city": "Rome"}], [{"city": "Berlin"}])
+    0.3333333333333333
     """
     ref_leaves = _leaves(reference)
     got = _leaves(value)
     hits = sum(1 for k, v in ref_leaves.items() if k in got and _same_leaf(got[k], v))
-    return hits / len(ref_leaves) if ref_leaves else 1.0
+    total = len(ref_leaves) + _extra_items(value, reference)
+    return hits / total if ref_leaves else 1.0
 
 
 @reward("structured_output", source="Hu & Wu, 2025, 'RL-Struct: A Lightweight Reinforcement Learning Framework for Reliable Structured Output in LLMs'", executor="inline")
@@ -155,7 +265,7 @@ def structured_output(
     completion: str,
     reference: Any,
     metadata: dict[str, Any],
-    schema: dict[str, Any] | None = None,
+    schema: SchemaParam | None = None,
     required_keys: list[str] | None = None,
     weights: StructWeights = {"structure": 1.0, "format": 1.0, "validity": 1.0, "content": 1.0},  # noqa: B006
     hierarchical: bool = True,

@@ -10,7 +10,8 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 
-from rewardsmith.params import PositiveInt
+from rewardsmith.params import NonNegativeInt, PositiveInt
+from rewardsmith.textunits import word_units
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
 from rewardsmith.verifiers.answers import straight_apostrophes
@@ -41,24 +42,52 @@ DEFAULT_PHRASES: tuple[str, ...] = (
     executor="inline",
 )
 def reasoning_phrases(
-    completion: str, phrases: list[str] | None = None, target: PositiveInt = 3, distinct: bool = True
+    completion: str,
+    phrases: list[str] | None = None,
+    target: PositiveInt = 3,
+    distinct: bool = True,
+    min_words: NonNegativeInt = 2,
 ) -> RewardResult:
     """Reasoning-pattern reward ("The Climb Carves Wisdom Deeper Than the Summit: On the Noisy Rewards in
     Learning to Reason", 2025): reward the use of key reasoning phrases ("first, I need to", "let me",
     "verify", "alternatively" ...), ``min(1, found / target)``, counting each phrase once when ``distinct``.
     Phrases match case-insensitively on word boundaries; typographic apostrophes read as ``'`` ("Let’s").
 
-    >>> reasoning_phrases("First, I need to add. Let me verify: 2+2=4. Therefore 4.").value
+    A phrase counts only when reasoning follows it: at least ``min_words`` words before the next key phrase
+    (or the end), so a bare list of the phrases ("let me wait verify therefore") earns nothing. It remains
+    a shaping term, not a check of the reasoning: text after each phrase satisfies it, so keep its weight
+    small next to an outcome reward (``min_words: 0`` is the paper's plain count).
+
+    >>> reasoning_phrases("First, I need to add them. Let me verify: 2+2=4. Therefore the sum is 4.").value
     1.0
-    >>> reasoning_phrases("4").value, reasoning_phrases("Let\u2019s see.", target=1).value
+    >>> reasoning_phrases("4").value, reasoning_phrases("Let’s see it.", target=1).value
     (0.0, 1.0)
+    >>> r = reasoning_phrases("let me wait verify therefore"); r.value, r.reason
+    (0.0, 'key phrases without reasoning after them (let me, therefore, verify, wait)')
     """
-    wanted = list(dict.fromkeys(straight_apostrophes(p.lower()) for p in (phrases or DEFAULT_PHRASES)))
+    wanted = sorted(dict.fromkeys(straight_apostrophes(p.lower()) for p in (phrases or DEFAULT_PHRASES)), key=len, reverse=True)
     text = straight_apostrophes(completion.lower())
-    counts = {p: len(re.findall(rf"(?<!\w){re.escape(p)}(?!\w)", text)) for p in wanted}
-    found = sum(1 for c in counts.values() if c) if distinct else sum(counts.values())
-    hits = sorted(p for p, c in counts.items() if c)
-    return RewardResult.ok(min(1.0, found / max(1, target)), info={"phrases": hits}, reason=None if hits else "no reasoning phrase")
+    marks = list(_phrase_pattern(tuple(wanted)).finditer(text)) if wanted else []
+    counts: Counter[str] = Counter()
+    bare: set[str] = set()
+    for k, m in enumerate(marks):
+        after = text[m.end() : marks[k + 1].start() if k + 1 < len(marks) else len(text)]
+        if len(word_units(after)) >= min_words:
+            counts[m.group(0)] += 1
+        else:
+            bare.add(m.group(0))
+    found = len(counts) if distinct else sum(counts.values())
+    hits = sorted(counts)
+    reason = None
+    if not hits:
+        reason = f"key phrases without reasoning after them ({', '.join(sorted(bare))})" if bare else "no reasoning phrase"
+    return RewardResult.ok(min(1.0, found / max(1, target)), info={"phrases": hits}, reason=reason)
+
+
+@lru_cache(maxsize=64)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation of the phrases (longest first), each on word boundaries."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)")
 
 
 # Writing systems whose Unicode character names do not start with the script's own name.
