@@ -48,11 +48,16 @@ def test_example_trains_with_rule_and_judge_rewards(shared_data: Path, tmp_path:
     for h in history:
         for name in ("rewardsmith_correct", "rewardsmith_format", "rewardsmith_overlong", "rewardsmith"):
             assert f"rewards/{name}/mean" in h
-        # score 7 on 1..10, normalised (7 - 1) / 9, times the judge spec's component weight 0.1 (the judge
-        # callable returns that spec's combined reward)
-        assert h["rewards/rewardsmith/mean"] == pytest.approx(0.1 * 6 / 9, abs=1e-6)
         assert h["rewardsmith/error_frac"] == 0.0
-    assert len(judged) == 2 * 4  # every completion of both steps went to the judge over HTTP
+    # Each judged completion scores 7 on 1..10, normalised (7 - 1) / 9, times the judge spec's component weight
+    # 0.1 (the judge callable returns that spec's combined reward); a completion the judge guard stops before
+    # the call (nothing left after markup, or only words addressed to the grader) scores 0 without a call. So
+    # the step means, times 4 completions a step, count exactly the completions that went to the judge.
+    unit = 0.1 * 6 / 9
+    judged_per_step = [h["rewards/rewardsmith/mean"] * 4 / unit for h in history]
+    for n in judged_per_step:
+        assert n == pytest.approx(round(n), abs=1e-4) and 0 <= round(n) <= 4
+    assert sum(round(n) for n in judged_per_step) == len(judged) >= 1  # every judged completion went over HTTP
     questions = [json.loads(x)["question"] for x in (shared_data / "gsm8k" / "test.jsonl").read_text().splitlines()[:4]]
     texts = [" ".join(str(m["content"]) for m in r["messages"]) for r in judged]
     assert all(any(q in t for q in questions) for t in texts)  # the judge saw the trainer's real prompts

@@ -49,7 +49,7 @@ def test_judge_timeouts_and_500s_are_component_errors(tmp_path: Path) -> None:
             rows = [
                 {"prompt": "Name a prime.", "completion": "Seven is a prime number, divisible only by one and itself."},
                 {"prompt": "Name a prime.", "completion": "Eleven is prime; I answer SLOWLY and carefully here."},
-                {"prompt": "Name a prime.", "completion": "Thirteen is prime, though this judge is BROKEN today."},
+                {"prompt": "Name a prime.", "completion": "Thirteen is prime, though my BROKEN pencil says otherwise."},
             ]
             with RewardClient(f"http://127.0.0.1:{port}", token="t") as client:
                 out = client.score_rows(rows)

@@ -19,7 +19,7 @@ the two flags -- the same keys for every sample, as verl's ``reward_extra_info``
       name: compute_score          # or compute_score_batch with reward_manager=batch,
       reward_kwargs: {spec: /path/spec.yaml}   # or compute_score_remote with {url: http://host:8000}
 
->>> out = compute_score("openai/gsm8k", "6 * 3 = 18. A: 18", "#### 18")
+>>> out = compute_score("openai/gsm8k", "6 * 3 = 18. The answer is 18.", "#### 18")
 >>> out["score"], out["correct"], out["rewardsmith_error"]
 (1.0, 1.0, 0.0)
 """

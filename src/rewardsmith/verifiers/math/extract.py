@@ -344,7 +344,7 @@ def _bare(text: str) -> str | None:
 
 def _strip_quotes(s: str) -> str:
     """``s`` without the quotes, asterisks (a backslash may escape each) and whitespace around it, in one pass
-    from each end (the regex ``(?:\\?["'*]|\s)+$`` retried every whitespace run to the end: quadratic).
+    from each end (the regex ``(?:\\?["'*]|\\s)+$`` retried every whitespace run to the end: quadratic).
 
     >>> _strip_quotes('  **"42"** '), _strip_quotes('\\"x = 3\\"')
     ('42', 'x = 3')
