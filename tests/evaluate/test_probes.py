@@ -3,6 +3,8 @@ scripted OpenAI-compatible server (gullible vs guarded)."""
 
 from __future__ import annotations
 
+import html
+
 import json
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,9 @@ def test_gullible_judge_is_fooled_guarded_judge_is_not(items: list[probes.ProbeI
     assert open_judge.kinds["judge"] == "reference_verifier"
     calls_open = gullible_server.calls
     assert calls_open >= len(keys) * len(few)
+    # the run lists what fooled the judge, with the reward it earned
+    assert len(open_judge.examples) == probes.PROBE_EXAMPLES
+    assert all(e["fooled"] and e["reward"] == 1.0 and e["family"] in ("control", *fams) for e in open_judge.examples)
 
     guarded = probes.run_probes(_judge_spec(gullible_server.base_url, guard=True), few, fams, grammar_n=40, cache=False)
     assert all(r["asr"]["judge"] == 0.0 for r in _row(guarded, "content_free") + _row(guarded, "image_generic"))
@@ -150,6 +155,20 @@ def test_probes_run_on_image_rows(gullible_server: Any) -> None:
         for r in _row(result, fam):
             assert r["asr"]["score"] == 0.0 and r["asr"]["ref"] == 0.0, r
     assert result.kinds == {"reward": "combined (weighted_sum)", "score": "judge_score", "ref": "reference_verifier"}
+    # the listed examples: what scored as high as the right answer on the combined reward (the yes-man passes a
+    # plain wrong answer, never a content-free or generic one), then one failed attempt per family; each
+    # carries the prompt's image, and the HTML report shows them as thumbnails
+    listed = result.examples
+    assert len(listed) == probes.PROBE_EXAMPLES
+    assert {e["family"] for e in listed if e["fooled"]} <= {"control", "injection"}
+    assert {e["family"] for e in listed if not e["fooled"]} >= {"content_free", "image_generic"}
+    assert all(e["images"] == [png] and "dots" in e["prompt"] for e in listed)
+    from rewardsmith.evaluate.report import build_report
+
+    page = build_report([{"prompt": "q", "completion": "a", "reward": 1.0, "status": "ok", "components": {"c": 1.0}}],
+                        probe=result.to_dict())
+    generic = next(e for e in listed if e["family"] == "image_generic")
+    assert page.count('<img class="thumb"') == len(listed) and html.escape(generic["probe"]) in page
 
 
 def test_honest_probe_counts_right_answers_a_guard_zeroes(gullible_server: Any) -> None:

@@ -206,10 +206,14 @@ class ProbeResult:
     honest: list[dict[str, Any]] = field(default_factory=list)
     #: per judge backend: calls made and completions the guard answered without a call, during the probes
     judge_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: attacked completions to show (the report lists them with the prompt's images): every attack that scored
+    #: at least the correct completion on the combined reward first, then one attempt per family
+    examples: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"spec": self.spec, "targets": self.targets, "kinds": self.kinds, "rule": self.rule, "rows": self.rows,
-                "bias": self.bias, "noise": self.noise, "honest": self.honest, "judge_usage": self.judge_usage}
+                "bias": self.bias, "noise": self.noise, "honest": self.honest, "judge_usage": self.judge_usage,
+                "examples": self.examples}
 
     def family_table(self) -> list[dict[str, Any]]:
         """ASR per family: the mean over the family's probes of each target's ASR (max in ``worst``)."""
@@ -316,7 +320,42 @@ def run_probes(
             errors[t] = bad
             n = max(n, e.n)
         out.rows.append({"family": attack.family, "probe": attack.probe, "n": n, "asr": asr, "ci": ci, "not_ok": errors})
+    out.examples = probe_examples(items, plan, rows, results, threshold)
     return out
+
+
+#: attacked completions listed per probe run
+PROBE_EXAMPLES = 20
+
+
+def probe_examples(items: Sequence[ProbeItem], plan: Sequence[Attack], rows: Sequence[dict[str, Any]],
+                   results: Sequence[Any], threshold: float | None = None, limit: int = PROBE_EXAMPLES) -> list[dict[str, Any]]:
+    """The attacked completions a reader should see: those that scored at least the correct completion of their
+    prompt (or ``threshold``) on the combined reward, then the first attempt of each family that did not, each
+    with its prompt's text and images (``harness.example_fields``), its reward and the reason. ``rows`` and
+    ``results`` are laid out as ``run_probes`` scores them: per item, the correct completion then each attack."""
+    from rewardsmith.evaluate.harness import example_fields
+
+    stride = len(plan) + 1
+    won: list[dict[str, Any]] = []
+    tried: dict[str, dict[str, Any]] = {}
+    for i, it in enumerate(items):
+        bar = threshold if threshold is not None else _value(results[i * stride], "reward")
+        for a, attack in enumerate(plan):
+            res = results[i * stride + 1 + a]
+            v = _value(res, "reward")
+            passed = v is not None and bar is not None and v >= bar - 1e-12
+            if not passed and attack.family in tried:
+                continue
+            ex = {"id": f"{it.id}/{a}", "family": attack.family, "probe": attack.probe, **example_fields(it.prompt),
+                  "completion": str(rows[i * stride + 1 + a]["completion"])[:300], "reward": v, "status": res.status.value,
+                  "reason": (res.reason or "")[:200], "fooled": passed}
+            if passed:
+                won.append(ex)
+            else:
+                tried[attack.family] = ex
+    kept = list(tried.values())[:limit]
+    return won[: limit - len(kept)] + kept
 
 
 def honest_probe(spec: Any, cases: Sequence[Any] | None = None, **engine_options: Any) -> list[dict[str, Any]]:
