@@ -4,7 +4,6 @@ scripted OpenAI-compatible server (gullible vs guarded)."""
 from __future__ import annotations
 
 import html
-
 import json
 from pathlib import Path
 from typing import Any
