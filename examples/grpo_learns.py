@@ -370,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "diff_ci95": paired_ci(before["reward"], after["reward"], args.seed),
         "components_diff_ci95": {n: paired_ci(before[n], after[n], args.seed) for n in names},
         "steps": steps,
-        "device": f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores shared; torch threads "
+        "device": f"cpu ({cpu_name()}, {os.cpu_count()} cores shared; torch threads "
                   f"{args.threads}; load average {load_before[0]:.1f} at start, {load_after[0]:.1f} at end)",
         "log": _rel(log_path),
         "plot": _rel(out / "reward_per_step.svg"),
@@ -405,6 +405,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else the machine type."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(x.split(":", 1)[1].strip() for x in lines if x.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(ROOT))
@@ -432,8 +441,11 @@ def audit_tools(out: Path, spec: str, heldout: list[tuple[str, int]], judge_veri
                         "--probe", str(out / "probe.json"), "--title", f"GRPO run: {Path(spec).name}"]),
     ]
     if judge_verifier:
+        # This view is for the training reward vs audit disagreement (and drift); the audit column is no reward
+        # term, so its dominance is meaningless here (the dominance alarms are the scored/ monitor's).
         steps.insert(1, ("monitor_audit.txt", [*cli, "monitor", str(out / "audited"), "--judge", judge_verifier[0],
-                                               "--verifier", judge_verifier[1], "--output", str(out / "monitor_audit.json")]))
+                                               "--verifier", judge_verifier[1], "--dominance", "1.01",
+                                               "--output", str(out / "monitor_audit.json")]))
     for name, cmd in steps:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, COLUMNS="160"))
         (out / name).write_text(proc.stdout + proc.stderr)
