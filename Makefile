@@ -7,7 +7,7 @@ PIPI   := $(PIP) install --disable-pip-version-check -q -c constraints.txt
 CORE   := $(VENV)/.installed-core
 FULL   := $(VENV)/.installed-full
 
-.PHONY: demo test bench install install-full system-deps clean
+.PHONY: demo test bench learn learn-weak install install-full system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ bench: install-full
 	@mkdir -p bench/results
 	@set -e; for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f; done
 	$(PY) bench/collect_results.py
+
+# GRPO on this CPU that learns (about 70 min: evaluations + 55 min of training); results in bench/results/learning
+learn: $(FULL)
+	$(PY) examples/grpo_learns.py --out bench/results/learning
+
+# the same run on a deliberately weak (containment) reward: does the policy learn to game it, and is it caught?
+learn-weak: $(FULL)
+	$(PY) examples/grpo_learns.py --spec examples/specs/arith_weak.yaml --out bench/results/learning/weak
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

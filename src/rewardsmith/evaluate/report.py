@@ -314,13 +314,14 @@ def is_training_log(rows: Sequence[dict[str, Any]]) -> bool:
 
 
 def training_series(rows: Sequence[dict[str, Any]]) -> tuple[dict[str, tuple[list[float], list[float]]], dict[str, tuple[list[float], list[float]]]]:
-    """(reward series, eval series) of a training log: ``reward_mean`` and per-component means (columns named
-    ``<c>_mean``, ``components.<c>`` or a ``components`` object), and ``eval_*`` columns.
+    """(reward series, eval series) of a training log: ``reward_mean``, per-component means (columns named
+    ``<c>_mean``, ``components.<c>`` or a ``components`` object) and the ``zero_variance_share`` of groups
+    (GRPO learns nothing from those), and ``eval_*`` columns.
 
     >>> r, e = training_series([{"step": 0, "reward_mean": 0.1, "format_mean": 0.5, "eval_accuracy": 0.2},
-    ...                         {"step": 1, "reward_mean": 0.3, "format_mean": 0.7}])
-    >>> r["reward_mean"], r["format"], e["eval_accuracy"]
-    (([0.0, 1.0], [0.1, 0.3]), ([0.0, 1.0], [0.5, 0.7]), ([0.0], [0.2]))
+    ...                         {"step": 1, "reward_mean": 0.3, "format_mean": 0.7, "zero_variance_share": 0.25}])
+    >>> r["reward_mean"], r["format"], r["zero_variance_share"], e["eval_accuracy"]
+    (([0.0, 1.0], [0.1, 0.3]), ([0.0, 1.0], [0.5, 0.7]), ([1.0], [0.25]), ([0.0], [0.2]))
     """
     ordered = sorted(rows, key=lambda r: float(r["step"]))
     reward: dict[str, tuple[list[float], list[float]]] = {}
@@ -335,6 +336,7 @@ def training_series(rows: Sequence[dict[str, Any]]) -> tuple[dict[str, tuple[lis
     for r in ordered:
         x = float(r["step"])
         add(reward, "reward_mean", x, r.get("reward_mean"))
+        add(reward, "zero_variance_share", x, r.get("zero_variance_share"))
         for k, v in r.items():
             if k.startswith("eval_"):
                 add(evals, k, x, v)
