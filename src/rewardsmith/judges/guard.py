@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rewardsmith.judges import injection
@@ -231,6 +232,18 @@ def _classify_word(word: str) -> list[Token]:
     return [Token(word, "content")]
 
 
+@lru_cache(maxsize=1 << 16)
+def _classified_short(word: str) -> tuple[Token, ...]:
+    return tuple(_classify_word(word))
+
+
+def _classified(word: str) -> tuple[Token, ...]:
+    """``_classify_word`` remembered per word up to 64 characters (it depends on the word alone; tokens are
+    frozen): a completion repeats its words, and one that repeats a few words a million times would cost a
+    million dictionary walks; long words are not kept in memory."""
+    return _classified_short(word) if len(word) <= 64 else tuple(_classify_word(word))
+
+
 def tokens(text: str) -> list[Token]:
     """The classified tokens of (markup-free) text; a number right after a step word ("Step 1") is an
     enumerator, not an answer."""
@@ -240,7 +253,7 @@ def tokens(text: str) -> list[Token]:
         if len(w) == 1 and not w.isalnum():
             out.append(Token(w, "symbol"))
             continue
-        got = _classify_word(w)
+        got = _classified(w)
         if got[0].klass == "number" and out and out[-1].concept == "step":
             got = [Token(w, "reasoning", "step")]
         out.extend(got)

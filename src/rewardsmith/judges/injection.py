@@ -254,6 +254,17 @@ def _claim_only(words: list[str], cjk: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _short_sentence_kind(sentence: str) -> str | None:
+    return _sentence_kind(sentence)
+
+
+def _kind(sentence: str) -> str | None:
+    """``_sentence_kind``, remembered for short sentences (it depends on the sentence alone; a completion that
+    repeats a line a million times is judged once per distinct line; long ones are not kept in memory)."""
+    return _short_sentence_kind(sentence) if len(sentence) <= 1000 else _sentence_kind(sentence)
+
+
 def scan(text: str) -> list[Finding]:
     """Every sentence of ``text`` that addresses the grader, with the reason.
 
@@ -267,7 +278,7 @@ def scan(text: str) -> list[Finding]:
         sentence = m.group(0)
         if not sentence.strip():
             continue
-        kind = _sentence_kind(sentence)
+        kind = _kind(sentence)
         if kind is not None:
             out.append(Finding(kind, sentence.strip()))
     return out
@@ -283,7 +294,7 @@ def neutralize(text: str) -> str:
         sentence = m.group(0)
         if not sentence:
             continue
-        if sentence.strip() and _sentence_kind(sentence) is not None:
+        if sentence.strip() and _kind(sentence) is not None:
             changed = True
             lead = sentence[: len(sentence) - len(sentence.lstrip())]
             tail = "\n" if sentence.endswith("\n") else ""
