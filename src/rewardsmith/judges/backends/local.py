@@ -4,8 +4,14 @@ The embedded default is SmolLM2-135M-Instruct as shipped (GGUF, Q4_1) by the PyP
 transformers de-quantises it with ``gguf`` (``from_pretrained(folder, gguf_file=name)``). We chose
 transformers + gguf over llama-cpp-python because both are already dependencies (no compiler, no extra
 wheel); load takes ~30 s on 2 cores, so a model is loaded once per process and shared (``load_model``).
-Generation runs in a worker thread, one call at a time per model (a lock), so the event loop stays free.
 Image parts are dropped (text-only models) and counted in ``info``.
+
+Threads: each loaded model has one judge thread of its own (``judge_worker``), so the event loop stays free
+and calls run one at a time. A verdict runs with ``threads`` intra-op threads (the embedded judge: 1) set
+in that thread only; the process-wide default that other threads inherit is put back after the call. An
+in-process judge shares the CPU with the trainer and the policy: with torch's default (one thread per core)
+on a busy machine, every parallel op of the forward waits at a barrier for a thread the scheduler has
+parked, and a verdict that takes 1 s of CPU took 30-130 s (bench/results/embedded_judge.md).
 
 Constrained verdicts: a request with ``choices`` (the fixed labels a verdict may take after the prefill:
 ``"1".."10"``, ``"yes"``/``"no"``, ``"A"``/``"B"``/``"tie"``) is not generated; each label is scored as a
@@ -23,9 +29,12 @@ import importlib.util
 import math
 import logging
 import os
+import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from rewardsmith.judges.backends.base import JudgeReply, JudgeRequest
 
@@ -56,6 +65,10 @@ EMBEDDED_QUALITY = (
 )
 _MODELS: dict[tuple[str, str | None], tuple[Any, Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
+_WORKERS: dict[tuple[str, str | None], ThreadPoolExecutor] = {}
+
+#: intra-op threads of the embedded judge's forward passes (see the module doc)
+EMBEDDED_THREADS = 1
 
 
 def embedded_gguf() -> tuple[Path, str]:
@@ -91,6 +104,36 @@ def load_model(path: str, gguf_file: str | None = None) -> tuple[Any, Any, threa
         return _MODELS[key]
 
 
+def judge_worker(path: str, gguf_file: str | None = None) -> ThreadPoolExecutor:
+    """The one thread that runs every call of the model at (path, gguf_file), shared across event loops."""
+    key = (str(path), gguf_file)
+    with _MODELS_LOCK:
+        if key not in _WORKERS:
+            _WORKERS[key] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"judge-{Path(path).name}")
+        return _WORKERS[key]
+
+
+@contextmanager
+def torch_threads(n: int | None, restore: int | None) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads in the calling thread (``None``: leave torch's setting).
+
+    ``torch.set_num_threads`` sets the calling thread's OpenMP team size and the default of threads that
+    start later; afterwards that default goes back to ``restore`` (the caller's setting), else to what this
+    thread had.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads() if restore is None else restore
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 _END_MASKS: dict[int, Any] = {}
 
 
@@ -123,20 +166,25 @@ class LocalBackend:
     """A causal LM run in-process with transformers (``path``: model folder; ``gguf_file``: file inside it).
 
     Text-only: ``sees_images`` is False, so the judge client refuses image requests before they get here.
+    ``threads``: intra-op threads of its forward passes (default: 1 for the embedded model, torch's setting
+    for a model folder).
     """
 
     sees_images = False
 
     def __init__(
-        self, path: str | None = None, gguf_file: str | None = None, *, max_input_tokens: int = 3072, max_new_tokens: int = 64
+        self, path: str | None = None, gguf_file: str | None = None, *, max_input_tokens: int = 3072, max_new_tokens: int = 64,
+        threads: int | None = None,
     ) -> None:
         if path is None:
             folder, name = embedded_gguf()
             path, gguf_file = str(folder), name
             self.identity = "embedded:smollm2-135m-instruct-q4_1"
+            threads = EMBEDDED_THREADS if threads is None else threads
         else:
             self.identity = f"transformers:{Path(path).name}" + (f":{gguf_file}" if gguf_file else "")
         self.path, self.gguf_file = str(path), gguf_file
+        self.threads = threads
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
 
@@ -263,5 +311,12 @@ class LocalBackend:
             info={"image_parts_dropped": dropped} if dropped else {},
         )
 
+    def _run(self, request: JudgeRequest, caller_threads: int | None) -> JudgeReply:
+        with torch_threads(self.threads, caller_threads):
+            return self._generate(request)
+
     async def complete(self, request: JudgeRequest) -> JudgeReply:
-        return await asyncio.to_thread(self._generate, request)
+        torch = sys.modules.get("torch")  # the caller's thread setting, when it uses torch already
+        caller_threads = torch.get_num_threads() if torch is not None and self.threads is not None else None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(judge_worker(self.path, self.gguf_file), self._run, request, caller_threads)
