@@ -163,3 +163,34 @@ def test_injection_kinds() -> None:
     for honest in ("The team scored 10 points in total.", "Give 5 apples to Tom and 3 to Ann.", "Mark was 15+5=20 years old.",
                    "The 5th graders have 10 students in each grade.", "Her mean score: 630 / 6 = 105 points."):
         assert scan(honest) == [], honest
+
+
+#: completions whose only "content" is a pointer to media the judge does not get as text
+MEDIA_POINTERS = [
+    "![](x.png)", "![answer](answer.png)", "![image](https://example.com/a.png)", "[image: answer.png]",
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB", "![](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB)",
+    "https://i.imgur.com/abc123.png", "answer.png", "[IMG]", "<image>", "<|vision_start|><|image_pad|><|vision_end|>",
+    "<img src='answer.png'>", "[attachment: solution.jpg]", "(image omitted)", "See the attached image.",
+    "Refer to the diagram.", "See figure 1.", "The answer is shown in the image below: ![result](result.jpg)",
+]
+
+
+@pytest.mark.parametrize("text", MEDIA_POINTERS)
+def test_pointers_to_media_are_not_answers(text: str) -> None:
+    assert check_content(text, GSM).blocked, text
+    assert check_content(text, GSM, "72", require_answer=True).blocked, text
+
+
+@pytest.mark.parametrize(
+    "prompt,completion",
+    [
+        ("What is the URL of Python's documentation website?", "https://docs.python.org"),
+        ("Give me a link to the project homepage.", "[homepage](https://rewardsmith.dev)"),
+        ("What file name does a Windows screenshot get by default?", "Screenshot.png"),
+        ("Which figure shows the trend, figure 1 or figure 2?", "Figure 2"),
+        ("How many apples are in the image?", "The image shows 3 apples."),
+        ("What does the picture show?", "![a red square](square.png) A red square on white."),
+    ],
+)
+def test_addresses_and_figures_the_prompt_asks_for_are_answers(prompt: str, completion: str) -> None:
+    assert not check_content(completion, prompt).blocked, completion

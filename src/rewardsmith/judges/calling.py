@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 from rewardsmith.images import media_parts
@@ -76,13 +77,20 @@ class JudgeCall:
         ``reference``: the row's reference (a completion that is the reference is never blocked); with
         ``require_answer`` (default: a reference is given) an answer of the reference's kind must be there.
         Sentences addressed to the grader are recorded (``info["injection"]``); the prompt builders cut them
-        out of what the judge sees (``prompts.fenced``). A completion that carries images is not judged by its
-        text alone: the judge looks at it.
+        out of what the judge sees (``prompts.fenced``). A completion that carries images: without a reference
+        the judge looks at them (a blind judge refuses them); against a reference the answer must be in its text
+        (an image is not an answer the reference can be compared with, and text drawn in it is an instruction
+        the guard cannot read).
         """
-        if not self.config.guard or media_parts(completion_messages):
+        if not self.config.guard:
             return None
         need = reference is not None if require_answer is None else require_answer
+        media = len(media_parts(completion_messages))
+        if media and not need:
+            return None
         verdict = check_content(completion, prompt, reference, require_answer=need)
+        if media and verdict.blocked:
+            verdict = replace(verdict, reason=f"{verdict.reason}; its {media} image part(s) are not an answer to compare with the reference")
         self.injection = verdict.injection
         if not verdict.blocked:
             return None

@@ -104,6 +104,28 @@ _EMPTY_FIRST_ITEM = re.compile(r"1[.)]|[-*+•]")
 _EMPTY_ITEMS = re.compile(r"(?m)^[ \t`]*\d{1,2}[.)][ \t`]*$")
 
 
+#: pointers to content the judge does not get as text: a markdown image or link keeps its words and loses its
+#: target; data URIs, URLs and names of media files are addresses, not answers (unless the prompt asks for one)
+_MD_POINTER = re.compile(r"!?\[([^\]\n]{0,200})\]\(\s*[^)\s]*(?:\s+\"[^\"\n]*\")?\s*\)")
+_DATA_URI = re.compile(r"\bdata:[\w.+-]+/[\w.+-]+(?:;[\w.+=-]+)*,[\w+/=%.-]*")
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]{1,9}://|www\.)[^\s<>()\[\]\"'`]+", re.IGNORECASE)
+_MEDIA_FILE = re.compile(
+    r"[\w~./\\-]*\.(?:png|jpe?g|gif|webp|bmp|svg|tiff?|heic|ico|mp4|mov|avi|webm|mkv|mp3|wav|ogg|flac|m4a|pdf)\b", re.IGNORECASE
+)
+
+
+def strip_pointers(text: str, keep_addresses: bool = False) -> str:
+    """The text without pointers to media: ``![alt](target)`` / ``[text](target)`` keep their words, and data
+    URIs, URLs and media file names go (``keep_addresses``: URLs and file names stay, the prompt asks for one).
+
+    >>> strip_pointers("![the answer](answer.png) see https://x.io/a.png"), strip_pointers("logo.png", True)
+    ('the answer see  ', 'logo.png')
+    """
+    t = _MD_POINTER.sub(lambda m: m.group(1), text)
+    t = _DATA_URI.sub(" ", t)
+    return t if keep_addresses else _MEDIA_FILE.sub(" ", _URL.sub(" ", t))
+
+
 def strip_markup(text: str) -> str:
     """The text without markup: fences, tags, LaTeX wrappers / formatting commands, markdown emphasis, list
     markers (and an empty first list item closing the text: "Solution:\\n1.").
@@ -231,9 +253,9 @@ def _classify_word(word: str) -> list[Token]:
     return [Token(word, "content")]
 
 
-def tokens(text: str) -> list[Token]:
-    """The classified tokens of (markup-free) text; a number right after a step word ("Step 1") is an
-    enumerator, not an answer."""
+def tokens(text: str, figure_nouns: frozenset[str] | None = None) -> list[Token]:
+    """The classified tokens of (markup-free) text; a number right after a step word ("Step 1") or a figure
+    noun ("figure 1"; ``figure_nouns``: which nouns, default ``_FIGURE_NOUNS``) is an enumerator, not an answer."""
     out: list[Token] = []
     for m in _TOKEN.finditer(text):
         w = m.group(0)
@@ -243,6 +265,8 @@ def tokens(text: str) -> list[Token]:
         got = _classify_word(w)
         if got[0].klass == "number" and out and out[-1].concept == "step":
             got = [Token(w, "reasoning", "step")]
+        elif got[0].klass == "number" and out and fold(out[-1].text) in (_FIGURE_NOUNS if figure_nouns is None else figure_nouns):
+            got = [Token(w, "image", "image")]  # "figure 1", "Abbildung 2": which figure, not an answer
         out.extend(got)
     words = [i for i, t in enumerate(out) if t.klass != "symbol"]
     for a, b in zip(words, words[1:]):  # "one step at a time": a number word counting steps
@@ -254,6 +278,9 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
+#: image-class nouns that a number after them enumerates
+_FIGURE_NOUNS = frozenset("figure fig image img picture photo diagram chart graph screenshot attachment abbildung bild "
+                          "figura imagen immagine imagem рисунок изображение".split())
 _DETERMINERS = frozenset("the this that which each every any another no".split())
 #: reasoning verbs that also introduce an answer ("let's say Paris", "I'll go with 12", "I think it's Paris"),
 #: and copulas ("ich denke, es ist Paris"): a clause with one of them is not a mere announcement
@@ -507,11 +534,13 @@ def check_content(
         return GuardVerdict(False, injection=found)
     text = injection.without_injection(listed) if found else completion
     facts = prompt_facts(prompt) if prompt else None
+    text = strip_pointers(text, keep_addresses=facts is not None and "link" in facts.cues)
     note = f"; cut out {len(found)} sentence(s) addressed to the grader" if found else ""
     bare = _norm_text(text)
     if facts is not None and bare and (bare in facts.quoted or ("echo" in facts.cues and facts.text.endswith(bare))):
         return GuardVerdict(False, injection=found)  # the text an echo task asks for (quoted, or what the prompt ends with)
-    toks = tokens(strip_markup(text))
+    figures = _FIGURE_NOUNS - facts.words if facts is not None else None  # "Figure 2" answers "Which figure ...?"
+    toks = tokens(strip_markup(text), figures)
     if not any(t.klass != "symbol" for t in toks):
         symbols = "".join(text.split())
         if facts is not None and "symbol" in facts.cues and (toks or 0 < len(symbols) <= 3):
@@ -524,7 +553,7 @@ def check_content(
         rest = strip_markup(text)
         for clause in said:
             rest = rest.replace(clause, " ")
-        toks = tokens(rest) or [Token(":", "symbol")]
+        toks = tokens(rest, figures) or [Token(":", "symbol")]
     letters = any(len(r.strip()) == 1 and r.strip().isalpha() for r in reference_texts(reference))
     short = sum(1 for t in toks if t.klass != "symbol") <= 2
     content = [t for t in toks if _answers_prompt(t, facts, letters, short)]

@@ -299,8 +299,8 @@ CONCEPTS: dict[str, tuple[str, dict[str, str]]] = {
               "scene shows show showing shown depicts depict depicting displays display contains contain containing "
               "visible appears appear looks look seems features includes content contents view depicted illustrate "
               "illustrates illustrated seen see observe visual visually object objects item items element elements "
-              "detail details",
-        "de": "bild bilder foto abbildung zeigt zeigen dargestellt enthält sichtbar objekt gegenstand",
+              "detail details img attached attachment attachments enclosed omitted refer refers referring file files",
+        "de": "bild bilder foto abbildung zeigt zeigen dargestellt enthält sichtbar objekt gegenstand anhang angehängt",
         "fr": "image images photo figure montre représente contient visible objet",
         "es": "imagen imágenes foto figura muestra representa contiene visible objeto",
         "it": "immagine foto figura mostra rappresenta contiene",
@@ -337,6 +337,18 @@ CONCEPTS: dict[str, tuple[str, dict[str, str]]] = {
         "zh": "翻译 译成 中文 英文 英语 德语 法语 单词 意思",
         "ja": "翻訳 訳して 日本語 英語 単語 意味",
         "ko": "번역 한국어 영어 단어 뜻",
+    }),
+    "link": ("cue", {
+        "en": "url urls link links website websites site homepage webpage href address file filename files path uri domain",
+        "de": "link webseite website adresse datei dateiname pfad",
+        "fr": "lien site adresse fichier chemin",
+        "es": "enlace sitio dirección archivo ruta",
+        "it": "collegamento sito indirizzo file percorso",
+        "pt": "link site endereço arquivo caminho",
+        "ru": "ссылк* сайт* адрес* файл* пут*",
+        "zh": "链接 网址 网站 地址 文件 路径",
+        "ja": "リンク サイト アドレス ファイル パス",
+        "ko": "링크 사이트 주소 파일 경로",
     }),
     "symbol": ("cue", {
         "en": "symbol symbols punctuation character characters sign signs mark marks operator emoji letter letters glyph",
@@ -568,7 +580,7 @@ def lookup(word: str) -> tuple[str, str] | None:
 
 
 def cue(word: str) -> str | None:
-    """The prompt cue (``echo``, ``translate``, ``symbol``) a prompt word gives, if any."""
+    """The prompt cue (``echo``, ``translate``, ``symbol``, ``link``) a prompt word gives, if any."""
     hit = _find(word, _cue_tables())
     return hit[1] if hit else None
 
