@@ -182,8 +182,8 @@ def test_embedded_verdict_is_one_prompt_forward_in_the_judge_thread_at_one_threa
     embedded_model: Any, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The cause of 30-130 s per GSM8K verdict: forward passes ran with torch's default thread count (one per
-    core) beside other work. A verdict is one forward over the prompt plus one short one per label, all in the
-    model's own judge thread at 1 intra-op thread, the model is never reloaded, and the caller's thread
+    core) beside other work. A verdict is one forward over the prompt plus one batched step over the labels, all
+    in the model's own judge thread at 1 intra-op thread, the model is never reloaded, and the caller's thread
     setting (and the default that later threads inherit) is left as it was."""
     import json
     import threading
@@ -195,11 +195,11 @@ def test_embedded_verdict_is_one_prompt_forward_in_the_judge_thread_at_one_threa
 
     model, _, _ = embedded_model
     monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", lambda *a, **k: pytest.fail("the judge model was reloaded"))
-    calls: list[tuple[int, bool, int, int]] = []
+    calls: list[tuple[tuple[int, int], bool, int, int]] = []
     forward = model.forward
 
     def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append((kwargs["input_ids"].shape[1], kwargs.get("past_key_values") is not None,
+        calls.append((tuple(kwargs["input_ids"].shape), kwargs.get("past_key_values") is not None,
                       torch.get_num_threads(), threading.get_ident()))
         return forward(*args, **kwargs)
 
@@ -226,8 +226,8 @@ def test_embedded_verdict_is_one_prompt_forward_in_the_judge_thread_at_one_threa
         torch.set_num_threads(before)
     for row in per_row:
         prompts = [c for c in row if not c[1]]
-        assert len(prompts) == 1 and prompts[0][0] > 100  # the whole prompt, once
-        assert [c[0] for c in row if c[1]] == [1, 1]  # then "yes" and "no", one token each on the cached prompt
+        assert len(prompts) == 1 and prompts[0][0][0] == 1 and prompts[0][0][1] > 100  # the whole prompt, once
+        assert [c[0] for c in row if c[1]] == [(2, 1)]  # then "yes" and "no" (one token each): one batched step on its cache
     threads = {c[2] for row in per_row for c in row}
     idents = {c[3] for row in per_row for c in row}
     assert threads == {1}

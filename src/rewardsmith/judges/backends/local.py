@@ -15,7 +15,8 @@ parked, and a verdict that takes 1 s of CPU took 30-130 s (bench/results/embedde
 
 Constrained verdicts: a request with ``choices`` (the fixed labels a verdict may take after the prefill:
 ``"1".."10"``, ``"yes"``/``"no"``, ``"A"``/``"B"``/``"tie"``) is not generated; each label is scored as a
-continuation of the prompt and prefill (the sum of its tokens' log-probabilities, plus the log-probability
+continuation of the prompt and prefill (one forward pass over the prompt, then one batched step over every
+label on its cache) (the sum of its tokens' log-probabilities, plus the log-probability
 that the value ends there, so "1" does not win where the model means "10"), the labels' probabilities are
 normalised, and the verdict is the most probable label (or one sampled from them when ``temperature`` > 0).
 A small model then always gives a readable verdict; what it is worth is measured (``EMBEDDED_QUALITY``).
@@ -149,6 +150,14 @@ def _value_end_mask(tokenizer: Any) -> Any:
     return _END_MASKS[key]
 
 
+def _label_score(first: Any, steps: Any, label_ids: list[int], ends: Any) -> float:
+    """log P(label tokens) + log P(the value ends after them): ``first`` is the log-distribution before the
+    label, ``steps[k]`` the one after its token k."""
+    total = float(first[label_ids[0]]) + sum(float(steps[k - 1, label_ids[k]]) for k in range(1, len(label_ids)))
+    end_mass = float(steps[len(label_ids) - 1].exp()[ends].sum())
+    return total + math.log(max(end_mass, 1e-12))
+
+
 def _text_messages(messages: tuple[dict[str, Any], ...]) -> tuple[list[dict[str, str]], int]:
     from rewardsmith.types import content_text
 
@@ -208,34 +217,37 @@ class LocalBackend:
         cut = max(0, len(prefix_ids) - keep)
         labels = list(dict.fromkeys(request.choices or ()))
         ends = _value_end_mask(tokenizer)
-        scores: list[float] = []
+        scores = [float("-inf")] * len(labels)
         with lock, torch.inference_mode():
             ids = torch.tensor([prefix_ids[cut:]])
             out = model(input_ids=ids, use_cache=True)
             first_logp = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-            for label in labels:
+            on_prompt: list[tuple[int, list[int]]] = []  # labels that continue the prompt's last token
+            for j, label in enumerate(labels):
                 full = tokenizer(text + head + pad + label, add_special_tokens=False)["input_ids"]
                 same = 0
                 while same < min(len(full), len(prefix_ids)) and full[same] == prefix_ids[same]:
                     same += 1
-                if same < len(prefix_ids):  # the label's first token merged with the prefill's end: score from there
-                    suffix_ids = full[same:]
-                    ctx = torch.tensor([full[max(0, same - keep) : same]])
-                    o = model(input_ids=ctx, use_cache=True)
-                    logp0, past = torch.log_softmax(o.logits[0, -1].float(), dim=-1), o.past_key_values
-                else:
-                    suffix_ids = full[len(prefix_ids) :]
-                    logp0, past = first_logp, copy.deepcopy(out.past_key_values)
-                if not suffix_ids:
-                    scores.append(float("-inf"))
+                if same == len(prefix_ids):
+                    if len(full) > same:
+                        on_prompt.append((j, full[same:]))
                     continue
-                total = float(logp0[suffix_ids[0]])
-                step = model(input_ids=torch.tensor([suffix_ids]), past_key_values=past, use_cache=False)
-                logps = torch.log_softmax(step.logits[0].float(), dim=-1)
-                for k in range(1, len(suffix_ids)):
-                    total += float(logps[k - 1, suffix_ids[k]])
-                end_mass = float(logps[-1].exp()[ends].sum())
-                scores.append(total + math.log(max(end_mass, 1e-12)))
+                # the label's first token merged with the prefill's end: score it from there (its own context)
+                o = model(input_ids=torch.tensor([full[max(0, same - keep) : same]]), use_cache=True)
+                step = model(input_ids=torch.tensor([full[same:]]), past_key_values=o.past_key_values, use_cache=False)
+                scores[j] = _label_score(torch.log_softmax(o.logits[0, -1].float(), dim=-1),
+                                         torch.log_softmax(step.logits[0].float(), dim=-1), full[same:], ends)
+            if on_prompt:  # every label on the cached prompt in one batched step (right-padded)
+                width = max(len(t) for _, t in on_prompt)
+                pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+                batch = torch.tensor([t + [pad_id] * (width - len(t)) for _, t in on_prompt])
+                past = copy.deepcopy(out.past_key_values)
+                past.batch_repeat_interleave(len(on_prompt))
+                mask = torch.ones(len(on_prompt), ids.shape[1] + width, dtype=torch.long)
+                step = model(input_ids=batch, past_key_values=past, attention_mask=mask, use_cache=False)
+                logps = torch.log_softmax(step.logits.float(), dim=-1)
+                for row, (j, t) in enumerate(on_prompt):
+                    scores[j] = _label_score(first_logp, logps[row], t, ends)
         probs = torch.softmax(torch.tensor(scores), dim=0)
         picks: list[int] = []
         for i in range(request.n):
