@@ -232,3 +232,28 @@ def test_embedded_verdict_is_one_prompt_forward_in_the_judge_thread_at_one_threa
     idents = {c[3] for row in per_row for c in row}
     assert threads == {1}
     assert len(idents) == 1 and idents != {threading.get_ident()}
+
+
+def _verdict_in_child(out: Any) -> None:
+    from rewardsmith.judges.kinds.reference import reference_verifier
+
+    r = asyncio.run(reference_verifier("What is 6*7?", "6*7 = 42. A: 42", reference="42"))
+    out.put((r.status.value, r.value))
+
+
+def test_a_forked_worker_gets_its_own_judge_thread(embedded_model: Any) -> None:
+    """The engine forks its workers: a worker forked after the parent judged must judge too (the parent's
+    judge thread does not exist in the child; its executor would queue the call forever)."""
+    import multiprocessing as mp
+
+    from rewardsmith.judges.kinds.reference import reference_verifier
+
+    parent = asyncio.run(reference_verifier("What is 6*7?", "6*7 = 42. A: 42", reference="42"))
+    assert parent.status is Status.OK
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_verdict_in_child, args=(out,))
+    child.start()
+    got = out.get(timeout=600)  # a hang guard, not a speed assertion
+    child.join(timeout=60)
+    assert got == ("ok", parent.value) and child.exitcode == 0

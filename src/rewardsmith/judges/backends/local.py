@@ -114,6 +114,20 @@ def judge_worker(path: str, gguf_file: str | None = None) -> ThreadPoolExecutor:
         return _WORKERS[key]
 
 
+def _fresh_after_fork() -> None:
+    """A forked process has none of its parent's threads: its judge threads start anew (a parent's executor
+    would take work and never run it), and locks that a parent thread held at the fork are replaced."""
+    global _MODELS_LOCK
+    _MODELS_LOCK = threading.Lock()
+    _WORKERS.clear()
+    for key, (model, tokenizer, _) in list(_MODELS.items()):
+        _MODELS[key] = (model, tokenizer, threading.Lock())
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_after_fork)
+
+
 @contextmanager
 def torch_threads(n: int | None, restore: int | None) -> Iterator[None]:
     """Run the block with ``n`` intra-op threads in the calling thread (``None``: leave torch's setting).
