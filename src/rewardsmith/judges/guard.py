@@ -387,6 +387,8 @@ def prompt_facts(prompt: str) -> PromptFacts:
     quoted = tuple(_norm_text(next(g for g in m.groups() if g is not None)) for m in _QUOTED.finditer(prompt))
     top = max(langs.values(), default=0)
     languages = frozenset(lang for lang, n in langs.items() if top and n >= max(2, top // 2))
+    if re.search(r"(?i)\bfile[\s-]+names?\b", prompt):
+        cues.add("link")  # "file name": two words that ask for an address
     return PromptFacts(frozenset(words), languages, frozenset(concepts), frozenset(surfaces), frozenset(cues), polar,
                        len(letters) >= 2 or "symbol" in cues, tuple(q for q in quoted if q), _norm_text(prompt))
 
