@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rewardsmith.evaluate import attacks
-from rewardsmith.judges.guard import check_content, is_reference, strip_markup
+from rewardsmith.judges.guard import asks_for_image, check_content, is_reference, strip_markup
 from rewardsmith.judges.injection import REMOVED, neutralize, scan
 
 GSM = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?"
@@ -194,3 +194,13 @@ def test_pointers_to_media_are_not_answers(text: str) -> None:
 )
 def test_addresses_and_figures_the_prompt_asks_for_are_answers(prompt: str, completion: str) -> None:
     assert not check_content(completion, prompt).blocked, completion
+
+
+def test_prompts_that_ask_for_an_image() -> None:
+    asked = ["Draw a red square.", "Sketch the graph of y = x^2.", "Generate a picture of a cat on a sofa.",
+             "Create a bar chart of the monthly sales.", "Zeichne ein rotes Quadrat.", "Dessine un carré rouge.",
+             "Нарисуй красный квадрат.", "画一只猫。"]
+    not_asked = [GSM, "What colour is the square in the image?", "Make a list of three fruits.",
+                 "Describe the picture.", "How many apples are in the photo?", "Create a short poem about rain."]
+    assert [p for p in asked if not asks_for_image(p)] == []
+    assert [p for p in not_asked if asks_for_image(p)] == []

@@ -114,9 +114,9 @@ def _with_image(text: str) -> list[dict[str, Any]]:
 
 
 def test_an_image_in_the_completion_is_no_answer_to_a_reference(judge_server: ScriptedOpenAI) -> None:
-    """An image (alone, or with content-free text) used to skip the guard: against a reference the answer must
-    be in the text, so it earns nothing and costs no call; a right answer with an image is still judged, and
-    without a reference the judge looks at the image."""
+    """An image (alone, or with content-free text) used to skip the guard: the answer must be in the text, so
+    it earns nothing and costs no call; a right answer with an image is still judged, and where the prompt asks
+    for an image (no reference) the judge looks at it."""
     judge_server.handler = yes_to_everything
     kinds = {"reference_verifier": {}, "judge_score_ref": {"reward": "judge_score"}}
     spec = every_judge_kind(judge_params(judge_server), kinds)
@@ -136,5 +136,11 @@ def test_an_image_in_the_completion_is_no_answer_to_a_reference(judge_server: Sc
     [right] = score(spec, [{"prompt": GSM, "completion": _with_image("48 + 24 = 72 clips."), "reference": "72"}])
     assert right.components["reference_verifier"] == 1.0 and judge_server.calls >= 2
     calls = judge_server.calls
-    [looked] = score(every_judge_kind(judge_params(judge_server), {"judge_score": {}}), [{"prompt": "Draw a red square.", "completion": _with_image("")}])
-    assert looked.components["judge_score"] == 1.0 and judge_server.calls == calls + 1
+    free = every_judge_kind(judge_params(judge_server), {"judge_score": {}, "judge_yes_prob": {}})
+    # without a reference: an image attached to no answer earns nothing (the prompt asks for no image) ...
+    blank = score(free, [{"prompt": GSM, "completion": c} for c in attacked])
+    assert [(r.components["judge_score"], r.components["judge_yes_prob"]) for r in blank] == [(0.0, 0.0)] * len(attacked)
+    assert judge_server.calls == calls
+    # ... and where the prompt asks for an image, the image is the answer: the judge looks at it
+    [looked] = score(free, [{"prompt": "Draw a red square.", "completion": _with_image("")}])
+    assert looked.components["judge_score"] == 1.0 and judge_server.calls == calls + 2

@@ -16,7 +16,7 @@ from rewardsmith.images import media_parts
 from rewardsmith.judges import prompts
 from rewardsmith.judges.backends.base import JudgeCannotSee, JudgeHTTPError, JudgeReply, JudgeRequest
 from rewardsmith.judges.config import JudgeConfig
-from rewardsmith.judges.guard import check_content
+from rewardsmith.judges.guard import asks_for_image, check_content
 from rewardsmith.judges.operations import BudgetExhausted, JudgeClient, client_for_params
 from rewardsmith.judges.parsing import VerdictParseError
 from rewardsmith.types import RewardResult, Status
@@ -77,20 +77,22 @@ class JudgeCall:
         ``reference``: the row's reference (a completion that is the reference is never blocked); with
         ``require_answer`` (default: a reference is given) an answer of the reference's kind must be there.
         Sentences addressed to the grader are recorded (``info["injection"]``); the prompt builders cut them
-        out of what the judge sees (``prompts.fenced``). A completion that carries images: without a reference
-        the judge looks at them (a blind judge refuses them); against a reference the answer must be in its text
-        (an image is not an answer the reference can be compared with, and text drawn in it is an instruction
-        the guard cannot read).
+        out of what the judge sees (``prompts.fenced``). Images in a completion are its answer only where the
+        prompt asks for an image and no reference answer is required (``asks_for_image``): then the judge looks at
+        them (a blind judge refuses them). Elsewhere the answer must be in the text: an image attached to no
+        answer earns the floor (text drawn in it is an instruction the guard cannot read, and a reference cannot
+        be compared with it).
         """
         if not self.config.guard:
             return None
         need = reference is not None if require_answer is None else require_answer
         media = len(media_parts(completion_messages))
-        if media and not need:
+        if media and not need and asks_for_image(prompt):
             return None
         verdict = check_content(completion, prompt, reference, require_answer=need)
         if media and verdict.blocked:
-            verdict = replace(verdict, reason=f"{verdict.reason}; its {media} image part(s) are not an answer to compare with the reference")
+            why = "not an answer to compare with the reference" if need else "not an answer: the prompt does not ask for an image"
+            verdict = replace(verdict, reason=f"{verdict.reason}; its {media} image part(s) are {why}")
         self.injection = verdict.injection
         if not verdict.blocked:
             return None

@@ -393,6 +393,29 @@ def prompt_facts(prompt: str) -> PromptFacts:
                        len(letters) >= 2 or "symbol" in cues, tuple(q for q in quoted if q), _norm_text(prompt))
 
 
+#: nouns of an image asked for ("create an image", "make a chart") with a making verb
+_IMAGE_NOUNS = frozenset(
+    "image images picture pictures photo photos drawing drawings illustration diagram chart graph plot logo icon sketch "
+    "bild bilder zeichnung diagramm grafik image dessin schéma graphique imagen dibujo gráfico immagine disegno grafico "
+    "imagem desenho gráfico изображение картинку картинка рисунок схему график 图片 图像 图 画像 図 이미지 그림".split()
+)
+
+
+def asks_for_image(prompt: str | None) -> bool:
+    """Whether the prompt asks for an image as the answer ("Draw a red square.", "Generate a picture of a cat"):
+    then images in a completion are its answer and the judge looks at them.
+
+    >>> asks_for_image("Draw a red square."), asks_for_image("Create a bar chart of the sales.")
+    (True, True)
+    >>> asks_for_image("What colour is the square in the image?"), asks_for_image("Make a list of three fruits.")
+    (False, False)
+    """
+    if not prompt:
+        return False
+    facts = prompt_facts(prompt)
+    return "draw" in facts.cues or ("make" in facts.cues and bool(facts.words & _IMAGE_NOUNS))
+
+
 # ------------------------------------------------------------------------------------------------ the reference
 
 
