@@ -107,6 +107,10 @@ _EMPTY_ITEMS = re.compile(r"(?m)^[ \t`]*\d{1,2}[.)][ \t`]*$")
 #: pointers to content the judge does not get as text: a markdown image or link keeps its words and loses its
 #: target; data URIs, URLs and names of media files are addresses, not answers (unless the prompt asks for one)
 _MD_POINTER = re.compile(r"!?\[([^\]\n]{0,200})\]\(\s*[^)\s]*(?:\s+\"[^\"\n]*\")?\s*\)")
+_MD_REF_POINTER = re.compile(r"!?\[([^\]\n]{0,200})\]\[[^\]\n]{0,40}\]")  # ![alt][1]
+_MD_LINK_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\]\n]{1,40}\]:[ \t]*\S+.*$")  # [1]: https://...
+#: binary data written out: a long base64 run with both letter cases and digits (a hex digest has one case)
+_BASE64 = re.compile(r"(?<![\w+/])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{40,}={0,2}")
 _DATA_URI = re.compile(r"\bdata:[\w.+-]+/[\w.+-]+(?:;[\w.+=-]+)*,[\w+/=%.-]*")
 _URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]{1,9}://|www\.)[^\s<>()\[\]\"'`]+", re.IGNORECASE)
 _MEDIA_FILE = re.compile(
@@ -114,16 +118,24 @@ _MEDIA_FILE = re.compile(
 )
 
 
-def strip_pointers(text: str, keep_addresses: bool = False) -> str:
-    """The text without pointers to media: ``![alt](target)`` / ``[text](target)`` keep their words, and data
-    URIs, URLs and media file names go (``keep_addresses``: URLs and file names stay, the prompt asks for one).
+def strip_pointers(text: str, keep_addresses: bool = False, prompt: str = "") -> str:
+    """The text without pointers to media: ``![alt](target)`` / ``[text](target)`` / ``[text][1]`` keep their
+    words, link definitions, data URIs and base64 runs go, and so do URLs and media file names
+    (``keep_addresses``: they stay, the prompt asks for one; one the ``prompt`` itself holds stays too).
 
     >>> strip_pointers("![the answer](answer.png) see https://x.io/a.png"), strip_pointers("logo.png", True)
     ('the answer see  ', 'logo.png')
+    >>> strip_pointers("photo.jpg", prompt="report.pdf or photo.jpg?")
+    'photo.jpg'
     """
-    t = _MD_POINTER.sub(lambda m: m.group(1), text)
-    t = _DATA_URI.sub(" ", t)
-    return t if keep_addresses else _MEDIA_FILE.sub(" ", _URL.sub(" ", t))
+    t = _MD_LINK_DEF.sub(" ", text)
+    t = _MD_REF_POINTER.sub(lambda m: m.group(1), _MD_POINTER.sub(lambda m: m.group(1), t))
+    t = _BASE64.sub(" ", _DATA_URI.sub(" ", t))
+    if keep_addresses:
+        return t
+    offered = prompt.casefold()
+    return _MEDIA_FILE.sub(lambda m: m.group(0) if m.group(0).casefold() in offered else " ",
+                           _URL.sub(lambda m: m.group(0) if m.group(0).casefold() in offered else " ", t))
 
 
 def strip_markup(text: str) -> str:
@@ -253,6 +265,12 @@ def _classify_word(word: str) -> list[Token]:
     return [Token(word, "content")]
 
 
+def _after_figure_noun(out: list[Token], nouns: frozenset[str]) -> bool:
+    """The tokens so far end with a figure noun, or its abbreviation and a period ("Fig. 3")."""
+    last = out[-2:] if len(out) >= 2 and out[-1].text == "." else out[-1:]
+    return bool(last) and fold(last[0].text) in nouns
+
+
 def tokens(text: str, figure_nouns: frozenset[str] | None = None) -> list[Token]:
     """The classified tokens of (markup-free) text; a number right after a step word ("Step 1") or a figure
     noun ("figure 1"; ``figure_nouns``: which nouns, default ``_FIGURE_NOUNS``) is an enumerator, not an answer."""
@@ -265,7 +283,7 @@ def tokens(text: str, figure_nouns: frozenset[str] | None = None) -> list[Token]
         got = _classify_word(w)
         if got[0].klass == "number" and out and out[-1].concept == "step":
             got = [Token(w, "reasoning", "step")]
-        elif got[0].klass == "number" and out and fold(out[-1].text) in (_FIGURE_NOUNS if figure_nouns is None else figure_nouns):
+        elif got[0].klass == "number" and _after_figure_noun(out, _FIGURE_NOUNS if figure_nouns is None else figure_nouns):
             got = [Token(w, "image", "image")]  # "figure 1", "Abbildung 2": which figure, not an answer
         out.extend(got)
     words = [i for i, t in enumerate(out) if t.klass != "symbol"]
@@ -559,7 +577,7 @@ def check_content(
         return GuardVerdict(False, injection=found)
     text = injection.without_injection(listed) if found else completion
     facts = prompt_facts(prompt) if prompt else None
-    text = strip_pointers(text, keep_addresses=facts is not None and "link" in facts.cues)
+    text = strip_pointers(text, keep_addresses=facts is not None and "link" in facts.cues, prompt=prompt or "")
     note = f"; cut out {len(found)} sentence(s) addressed to the grader" if found else ""
     bare = _norm_text(text)
     if facts is not None and bare and (bare in facts.quoted or ("echo" in facts.cues and facts.text.endswith(bare))):

@@ -299,16 +299,19 @@ CONCEPTS: dict[str, tuple[str, dict[str, str]]] = {
               "scene shows show showing shown depicts depict depicting displays display contains contain containing "
               "visible appears appear looks look seems features includes content contents view depicted illustrate "
               "illustrates illustrated seen see observe visual visually object objects item items element elements "
-              "detail details img attached attachment attachments enclosed omitted refer refers referring file files",
-        "de": "bild bilder foto abbildung zeigt zeigen dargestellt enthält sichtbar objekt gegenstand anhang angehängt",
-        "fr": "image images photo figure montre représente contient visible objet",
-        "es": "imagen imágenes foto figura muestra representa contiene visible objeto",
-        "it": "immagine foto figura mostra rappresenta contiene",
-        "pt": "imagem foto figura mostra representa contém",
-        "ru": "изображени* картинк* фото* рисун* показ* изображен* содерж* видн* предмет* объект*",
-        "zh": "图片 图像 图 照片 显示 展示 包含 可以看到 看到 看 画面 从 图中 物体 物品",
-        "ja": "画像 写真 図 示して 映って 表示",
-        "ko": "이미지 사진 그림 보여",
+              "detail details img fig attached attachment attachments enclosed omitted refer refers referring file files",
+        "de": "bild bilder foto abbildung zeigt zeigen dargestellt enthält sichtbar objekt gegenstand anhang angehängt "
+              "siehe sieh beigefügt beigefügte datei",
+        "fr": "image images photo figure montre représente contient visible objet voir voyez ci-joint ci-jointe joint "
+              "jointe pièce fichier",
+        "es": "imagen imágenes foto figura muestra representa contiene visible objeto ver vea véase adjunto adjunta archivo",
+        "it": "immagine foto figura mostra rappresenta contiene vedi vedere allegato allegata",
+        "pt": "imagem foto figura mostra representa contém ver veja anexo anexa arquivo",
+        "ru": "изображени* картинк* фото* рисун* показ* изображен* содерж* видн* предмет* объект* см смотри* "
+              "приложен* вложени* файл*",
+        "zh": "图片 图像 图 照片 显示 展示 包含 可以看到 看到 看 画面 从 图中 物体 物品 见 参见 详见 附 附图 附件 请 查看",
+        "ja": "画像 写真 図 示して 映って 表示 参照 添付 ご覧 ください",
+        "ko": "이미지 사진 그림 보여 참조 첨부",
     }),
     # ------------------------------------------------------------------ prompt cues (read in the prompt only: in a
     # completion these words are content, e.g. a language's name)
@@ -327,7 +330,7 @@ CONCEPTS: dict[str, tuple[str, dict[str, str]]] = {
     "translate": ("cue", {
         "en": "translate translation translated translating word means meaning say called english german french spanish "
               "italian portuguese dutch russian polish turkish swedish chinese japanese korean arabic hindi vietnamese "
-              "indonesian ukrainian language",
+              "indonesian ukrainian language abbreviation abbreviations acronym acronyms stand stands",
         "de": "übersetze übersetzen übersetzung wort heißt bedeutet deutsch englisch französisch spanisch",
         "fr": "traduis traduire traduction mot signifie français anglais allemand espagnol",
         "es": "traduce traducir traducción palabra significa español inglés alemán francés",
