@@ -15,10 +15,10 @@ parked, and a verdict that takes 1 s of CPU took 30-130 s (bench/results/embedde
 
 Constrained verdicts: a request with ``choices`` (the fixed labels a verdict may take after the prefill:
 ``"1".."10"``, ``"yes"``/``"no"``, ``"A"``/``"B"``/``"tie"``) is not generated; each label is scored as a
-continuation of the prompt and prefill (one forward pass over the prompt, then one batched step over every
-label on its cache) (the sum of its tokens' log-probabilities, plus the log-probability
-that the value ends there, so "1" does not win where the model means "10"), the labels' probabilities are
-normalised, and the verdict is the most probable label (or one sampled from them when ``temperature`` > 0).
+continuation of the prompt and prefill: the sum of its tokens' log-probabilities, plus the log-probability
+that the value ends there, so "1" does not win where the model means "10". That is one forward pass over the
+prompt, then one batched step over every label on its cache. The labels' probabilities are normalised, and
+the verdict is the most probable label (or one sampled from them when ``temperature`` > 0).
 A small model then always gives a readable verdict; what it is worth is measured (``EMBEDDED_QUALITY``).
 """
 
