@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +205,19 @@ def test_prompts_that_ask_for_an_image() -> None:
                  "Describe the picture.", "How many apples are in the photo?", "Create a short poem about rain."]
     assert [p for p in asked if not asks_for_image(p)] == []
     assert [p for p in not_asked if asks_for_image(p)] == []
+
+
+def test_a_long_word_costs_a_bounded_number_of_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compound splitting tried every cut of a word (a lookup each): quadratic on one 16 KB word (0.8 s)."""
+    import rewardsmith.judges.guard as guard
+
+    calls = []
+    real = guard.lookup
+
+    def counted(word: str) -> Any:
+        calls.append(len(word))
+        return real(word)
+
+    monkeypatch.setattr(guard, "lookup", counted)
+    assert check_content("a" * 16000, GSM).blocked is False  # one unknown word is content
+    assert len([n for n in calls if n > 100]) <= 4  # a few whole-word lookups, not one per cut

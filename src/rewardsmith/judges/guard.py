@@ -113,8 +113,8 @@ _MD_LINK_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\]\n]{1,40}\]:[ \t]*\S+.*$")  # [
 _BASE64 = re.compile(r"(?<![\w+/])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{40,}={0,2}")
 _DATA_URI = re.compile(r"\bdata:[\w.+-]+/[\w.+-]+(?:;[\w.+=-]+)*,[\w+/=%.-]*")
 _URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]{1,9}://|www\.)[^\s<>()\[\]\"'`]+", re.IGNORECASE)
-_MEDIA_FILE = re.compile(
-    r"[\w~./\\-]*\.(?:png|jpe?g|gif|webp|bmp|svg|tiff?|heic|ico|mp4|mov|avi|webm|mkv|mp3|wav|ogg|flac|m4a|pdf)\b", re.IGNORECASE
+_MEDIA_FILE = re.compile(  # starts only where a path starts (linear: never rescans a long word from inside)
+    r"(?<![\w~./\\-])[\w~./\\-]*\.(?:png|jpe?g|gif|webp|bmp|svg|tiff?|heic|ico|mp4|mov|avi|webm|mkv|mp3|wav|ogg|flac|m4a|pdf)\b", re.IGNORECASE
 )
 
 
@@ -209,7 +209,7 @@ def _inflected(w: str) -> tuple[str, str] | None:
         hit = lookup(v)
         if hit is not None and hit[0] not in ("function", "number"):
             return hit
-    if len(w) >= 8 and w.isalpha():
+    if 8 <= len(w) <= 40 and w.isalpha():  # a compound of two known words (bounded: every cut is a lookup)
         for cut in range(3, len(w) - 2):
             left, right = lookup(w[:cut]), lookup(w[cut:]) or lookup(w[cut:].lstrip("s"))
             if left is not None and right is not None and "number" not in (left[0], right[0]):
