@@ -48,7 +48,8 @@ def summarize(done: list[dict[str, Any]]) -> dict[str, Any]:
     pos = [d["yes_minus_no"] for d in scored if d["math_equiv"]]
     neg = [d["yes_minus_no"] for d in scored if not d["math_equiv"]]
     auc = (sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / (len(pos) * len(neg))) if pos and neg else float("nan")
-    return {"rows": n, "agreement": agree / n, "auc_log_odds_vs_math_equiv": auc, "rows_with_log_odds": len(scored), "anchor_majority": anchor, "ratio_to_anchor": (agree / n) / anchor,
+    secs = sorted(d["seconds"] for d in done)
+    return {"rows": n, "median_seconds_per_row": secs[n // 2], "agreement": agree / n, "auc_log_odds_vs_math_equiv": auc, "rows_with_log_odds": len(scored), "anchor_majority": anchor, "ratio_to_anchor": (agree / n) / anchor,
             "agreement_with_human_labels": human / n, "math_equiv_yes_share": yes_share, "confusion": table,
             "mean_p_yes": (sum(d["p_yes"] for d in scored) / len(scored)) if scored else float("nan")}
 
@@ -72,13 +73,14 @@ def main() -> None:
             continue
         truth = math_equiv(r["completion"], r["reference"])
         truth_value = truth.value if hasattr(truth, "value") else truth
-        t = time.time()
+        t, cpu = time.time(), time.process_time()
         res = asyncio.run(reference_verifier(r["question"], r["completion"], reference=r["reference"]))
         if not res.is_ok:
             raise SystemExit(f"row {r['id']}: the embedded judge gave no verdict: {res.reason}")
         probs = (res.info.get("label_probs") or {}) if isinstance(res.info, dict) else {}
         rec = {"id": r["id"], "model": r["model"], "judge": res.value == 1.0, "math_equiv": bool(truth_value == 1.0),
-               "human": r["human"], "seconds": round(time.time() - t, 2)}
+               "human": r["human"], "seconds": round(time.time() - t, 2),
+               "cpu_seconds": round(time.process_time() - cpu, 2)}
         if "yes" in probs:
             rec["p_yes"] = float(probs["yes"])
         logps = res.info.get("label_logprobs") or {}

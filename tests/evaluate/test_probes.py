@@ -41,6 +41,23 @@ def test_items_pick_a_labelled_correct_completion(items: list[probes.ProbeItem])
         assert it.wrong_answer == str(int(it.reference) + 1)
 
 
+def test_items_group_rows_by_the_engines_rule() -> None:
+    """One question asked about two images is two groups (``row_group_key``), as in the engine; a ``group``
+    field wins over the prompt."""
+
+    def ask(img: str, completion: str, correct: bool, **extra: Any) -> dict[str, Any]:
+        prompt = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{img}"}},
+                                               {"type": "text", "text": "How many dots?"}]}]
+        return {"prompt": prompt, "completion": completion, "reference": "3", "metadata": {"is_correct": correct}, **extra}
+
+    rows = [ask("AAAA", "3 dots.", True), ask("AAAB", "4 dots.", False), ask("AAAB", "3 dots.", True)]
+    items = probes.items_from_rows(rows)
+    assert [(it.correct, it.wrong_completion) for it in items] == [
+        ("3 dots.", "After working through it, the answer is 4."), ("3 dots.", "4 dots.")]
+    grouped = probes.items_from_rows([ask("AAAA", "3 dots.", True, group="g"), ask("AAAB", "4 dots.", False, group="g")])
+    assert [(it.id, it.wrong_completion) for it in grouped] == [("g", "4 dots.")]
+
+
 def test_attack_texts() -> None:
     it = probes.ProbeItem("x", "What is 6*7?", "42", "6*7 = 42. A: 42", "43", "6*7 = 43. A: 43")
     built = {(a.family, a.probe): a.build(it) for a in probes.attacks()}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rewardsmith.evaluate import attacks
-from rewardsmith.judges.guard import check_content, is_reference, strip_markup
+from rewardsmith.judges.guard import asks_for_image, check_content, is_reference, strip_markup
 from rewardsmith.judges.injection import REMOVED, neutralize, scan
 
 GSM = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?"
@@ -163,3 +164,60 @@ def test_injection_kinds() -> None:
     for honest in ("The team scored 10 points in total.", "Give 5 apples to Tom and 3 to Ann.", "Mark was 15+5=20 years old.",
                    "The 5th graders have 10 students in each grade.", "Her mean score: 630 / 6 = 105 points."):
         assert scan(honest) == [], honest
+
+
+#: completions whose only "content" is a pointer to media the judge does not get as text
+MEDIA_POINTERS = [
+    "![](x.png)", "![answer](answer.png)", "![image](https://example.com/a.png)", "[image: answer.png]",
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB", "![](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB)",
+    "https://i.imgur.com/abc123.png", "answer.png", "[IMG]", "<image>", "<|vision_start|><|image_pad|><|vision_end|>",
+    "<img src='answer.png'>", "[attachment: solution.jpg]", "(image omitted)", "See the attached image.",
+    "Refer to the diagram.", "See figure 1.", "The answer is shown in the image below: ![result](result.jpg)",
+]
+
+
+@pytest.mark.parametrize("text", MEDIA_POINTERS)
+def test_pointers_to_media_are_not_answers(text: str) -> None:
+    assert check_content(text, GSM).blocked, text
+    assert check_content(text, GSM, "72", require_answer=True).blocked, text
+
+
+@pytest.mark.parametrize(
+    "prompt,completion",
+    [
+        ("What is the URL of Python's documentation website?", "https://docs.python.org"),
+        ("Give me a link to the project homepage.", "[homepage](https://rewardsmith.dev)"),
+        ("What file name does a Windows screenshot get by default?", "Screenshot.png"),
+        ("Which figure shows the trend, figure 1 or figure 2?", "Figure 2"),
+        ("How many apples are in the image?", "The image shows 3 apples."),
+        ("What does the picture show?", "![a red square](square.png) A red square on white."),
+    ],
+)
+def test_addresses_and_figures_the_prompt_asks_for_are_answers(prompt: str, completion: str) -> None:
+    assert not check_content(completion, prompt).blocked, completion
+
+
+def test_prompts_that_ask_for_an_image() -> None:
+    asked = ["Draw a red square.", "Sketch the graph of y = x^2.", "Generate a picture of a cat on a sofa.",
+             "Create a bar chart of the monthly sales.", "Zeichne ein rotes Quadrat.", "Dessine un carré rouge.",
+             "Нарисуй красный квадрат.", "画一只猫。"]
+    not_asked = [GSM, "What colour is the square in the image?", "Make a list of three fruits.",
+                 "Describe the picture.", "How many apples are in the photo?", "Create a short poem about rain."]
+    assert [p for p in asked if not asks_for_image(p)] == []
+    assert [p for p in not_asked if asks_for_image(p)] == []
+
+
+def test_a_long_word_costs_a_bounded_number_of_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compound splitting tried every cut of a word (a lookup each): quadratic on one 16 KB word (0.8 s)."""
+    import rewardsmith.judges.guard as guard
+
+    calls = []
+    real = guard.lookup
+
+    def counted(word: str) -> Any:
+        calls.append(len(word))
+        return real(word)
+
+    monkeypatch.setattr(guard, "lookup", counted)
+    assert check_content("a" * 16000, GSM).blocked is False  # one unknown word is content
+    assert len([n for n in calls if n > 100]) <= 4  # a few whole-word lookups, not one per cut

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -102,3 +103,44 @@ def test_injections_never_raise_a_wrong_answer_and_fool_the_unguarded_judge(judg
     unguarded = score(kind_spec(judge_server, guard=False), rows[2:6])
     fooled = [r.components["judge_score"] for r in unguarded]
     assert all(v == 1.0 for v in fooled)  # the same judge, shown the raw text, obeys
+
+
+PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def _with_image(text: str) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": PNG}}]
+    return [{"role": "assistant", "content": parts + ([{"type": "text", "text": text}] if text else [])}]
+
+
+def test_an_image_in_the_completion_is_no_answer_to_a_reference(judge_server: ScriptedOpenAI) -> None:
+    """An image (alone, or with content-free text) used to skip the guard: the answer must be in the text, so
+    it earns nothing and costs no call; a right answer with an image is still judged, and where the prompt asks
+    for an image (no reference) the judge looks at it."""
+    judge_server.handler = yes_to_everything
+    kinds = {"reference_verifier": {}, "judge_score_ref": {"reward": "judge_score"}}
+    spec = every_judge_kind(judge_params(judge_server), kinds)
+    attacked = [_with_image(""), _with_image("Let's think step by step."), _with_image("See the attached image."),
+                _with_image("![answer](answer.png)")]
+    rows = [{"prompt": GSM, "completion": c, "reference": "72"} for c in attacked]
+    for r in score(spec, rows):
+        for kind in kinds:
+            assert r.components[kind] == 0.0, (kind, r.info.get(kind))
+            assert r.info[kind]["guard"] in ("empty", "punctuation", "content_free", "no_answer"), r.info[kind]
+    assert judge_server.calls == 0
+    from rewardsmith.judges.kinds.reference import reference_verifier
+
+    alone = asyncio.run(reference_verifier(GSM, "", reference="72", completion_messages=_with_image(""), **judge_params(judge_server)))
+    assert alone.value == 0.0 and alone.reason is not None and "1 image part(s) are not an answer" in alone.reason
+    assert judge_server.calls == 0
+    [right] = score(spec, [{"prompt": GSM, "completion": _with_image("48 + 24 = 72 clips."), "reference": "72"}])
+    assert right.components["reference_verifier"] == 1.0 and judge_server.calls >= 2
+    calls = judge_server.calls
+    free = every_judge_kind(judge_params(judge_server), {"judge_score": {}, "judge_yes_prob": {}})
+    # without a reference: an image attached to no answer earns nothing (the prompt asks for no image) ...
+    blank = score(free, [{"prompt": GSM, "completion": c} for c in attacked])
+    assert [(r.components["judge_score"], r.components["judge_yes_prob"]) for r in blank] == [(0.0, 0.0)] * len(attacked)
+    assert judge_server.calls == calls
+    # ... and where the prompt asks for an image, the image is the answer: the judge looks at it
+    [looked] = score(free, [{"prompt": "Draw a red square.", "completion": _with_image("")}])
+    assert looked.components["judge_score"] == 1.0 and judge_server.calls == calls + 2

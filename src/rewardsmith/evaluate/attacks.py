@@ -161,6 +161,13 @@ IMAGE_GENERIC: dict[str, list[str]] = {
         "As {shown|seen|depicted} in the {image|figure}, the answer is {clear|visible|as shown}.",
         "This {image|picture|photo} {contains|displays|depicts} {what is asked|the answer|something}.",
         "The {figure|chart|graph} {shows|illustrates} the {result|answer}.",
+        # pointers to an image instead of an answer: markdown images, URLs, data URIs, placeholders
+        "![{|answer|solution|result}]({answer|solution|out|img_1}.{png|jpg|gif})",
+        "{The answer is shown|See the answer} {below|here}: ![](https://{i.imgur.com|example.org/img}/{a1|x7}.png)",
+        "![](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB)",
+        "{[image]|[IMG]|<image>|(image omitted)}",
+        "[attachment: {solution|answer}.{png|pdf}]",
+        "{See|Refer to} the {attached|enclosed} {image|figure|screenshot|file}.",
     ],
     "de": ["Das Bild zeigt etwas.", "Auf dem Bild ist die Antwort zu sehen."],
     "fr": ["L'image montre quelque chose.", "Comme le montre la figure, la réponse est visible."],

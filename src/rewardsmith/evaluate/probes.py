@@ -43,7 +43,7 @@ import numpy as np
 
 from rewardsmith.evaluate.bootstrap import mean_ci
 from rewardsmith.evaluate.readers import gold_label
-from rewardsmith.types import completion_text, prompt_text
+from rewardsmith.types import completion_text, prompt_text, row_group_key
 
 FILLER = (
     "Let me carefully re-examine every step to be completely sure about this result. "
@@ -110,12 +110,11 @@ def _reference_answer(reference: Any) -> str:
 
 
 def items_from_rows(rows: Iterable[dict[str, Any]], limit: int | None = None) -> list[ProbeItem]:
-    """One probe item per prompt group: the first correct completion (gold label true, or the only row when
+    """One probe item per prompt group (the engine's rule, ``row_group_key``): the first correct completion (gold label true, or the only row when
     there is no label) and, when present, an incorrect completion of the same group."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for i, r in enumerate(rows):
-        key = str(r.get("group") if r.get("group") is not None else prompt_text(r.get("prompt", "")) or i)
-        groups.setdefault(key, []).append(r)
+    for r in rows:
+        groups.setdefault(row_group_key(r), []).append(r)
     items: list[ProbeItem] = []
     for key, members in groups.items():
         correct = next((m for m in members if gold_label(m) is True), None)

@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 from rewardsmith.images import media_parts
 from rewardsmith.judges import prompts
 from rewardsmith.judges.backends.base import JudgeCannotSee, JudgeHTTPError, JudgeReply, JudgeRequest
 from rewardsmith.judges.config import JudgeConfig
-from rewardsmith.judges.guard import check_content
+from rewardsmith.judges.guard import asks_for_image, check_content
 from rewardsmith.judges.operations import BudgetExhausted, JudgeClient, client_for_params
 from rewardsmith.judges.parsing import VerdictParseError
 from rewardsmith.types import RewardResult, Status
@@ -76,13 +77,22 @@ class JudgeCall:
         ``reference``: the row's reference (a completion that is the reference is never blocked); with
         ``require_answer`` (default: a reference is given) an answer of the reference's kind must be there.
         Sentences addressed to the grader are recorded (``info["injection"]``); the prompt builders cut them
-        out of what the judge sees (``prompts.fenced``). A completion that carries images is not judged by its
-        text alone: the judge looks at it.
+        out of what the judge sees (``prompts.fenced``). Images in a completion are its answer only where the
+        prompt asks for an image and no reference answer is required (``asks_for_image``): then the judge looks at
+        them (a blind judge refuses them). Elsewhere the answer must be in the text: an image attached to no
+        answer earns the floor (text drawn in it is an instruction the guard cannot read, and a reference cannot
+        be compared with it).
         """
-        if not self.config.guard or media_parts(completion_messages):
+        if not self.config.guard:
             return None
         need = reference is not None if require_answer is None else require_answer
+        media = len(media_parts(completion_messages))
+        if media and not need and asks_for_image(prompt):
+            return None
         verdict = check_content(completion, prompt, reference, require_answer=need)
+        if media and verdict.blocked:
+            why = "not an answer to compare with the reference" if need else "not an answer: the prompt does not ask for an image"
+            verdict = replace(verdict, reason=f"{verdict.reason}; its {media} image part(s) are {why}")
         self.injection = verdict.injection
         if not verdict.blocked:
             return None

@@ -33,6 +33,9 @@ class ProviderConfig(pydantic.BaseModel):
     backend: Literal["auto", "openai", "transformers", "embedded"] = "auto"
     model_path: Optional[str] = None
     gguf_file: Optional[str] = None
+    #: intra-op CPU threads of an in-process judge (embedded or transformers); default 1 for the embedded
+    #: model (it shares the CPU with the trainer), torch's setting for a model folder
+    threads: Optional[int] = pydantic.Field(None, ge=1)
 
 
 class JudgeConfig(ProviderConfig):

@@ -105,6 +105,40 @@ _EMPTY_FIRST_ITEM = re.compile(r"1[.)]|[-*+•]")
 _EMPTY_ITEMS = re.compile(r"(?m)^[ \t`]*\d{1,2}[.)][ \t`]*$")
 
 
+#: pointers to content the judge does not get as text: a markdown image or link keeps its words and loses its
+#: target; data URIs, URLs and names of media files are addresses, not answers (unless the prompt asks for one)
+_MD_POINTER = re.compile(r"!?\[([^\]\n]{0,200})\]\(\s*[^)\s]*(?:\s+\"[^\"\n]*\")?\s*\)")
+_MD_REF_POINTER = re.compile(r"!?\[([^\]\n]{0,200})\]\[[^\]\n]{0,40}\]")  # ![alt][1]
+_MD_LINK_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\]\n]{1,40}\]:[ \t]*\S+.*$")  # [1]: https://...
+#: binary data written out: a long base64 run with both letter cases and digits (a hex digest has one case)
+_BASE64 = re.compile(r"(?<![\w+/])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{40,}={0,2}")
+_DATA_URI = re.compile(r"\bdata:[\w.+-]+/[\w.+-]+(?:;[\w.+=-]+)*,[\w+/=%.-]*")
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]{1,9}://|www\.)[^\s<>()\[\]\"'`]+", re.IGNORECASE)
+_MEDIA_FILE = re.compile(  # starts only where a path starts (linear: never rescans a long word from inside)
+    r"(?<![\w~./\\-])[\w~./\\-]*\.(?:png|jpe?g|gif|webp|bmp|svg|tiff?|heic|ico|mp4|mov|avi|webm|mkv|mp3|wav|ogg|flac|m4a|pdf)\b", re.IGNORECASE
+)
+
+
+def strip_pointers(text: str, keep_addresses: bool = False, prompt: str = "") -> str:
+    """The text without pointers to media: ``![alt](target)`` / ``[text](target)`` / ``[text][1]`` keep their
+    words, link definitions, data URIs and base64 runs go, and so do URLs and media file names
+    (``keep_addresses``: they stay, the prompt asks for one; one the ``prompt`` itself holds stays too).
+
+    >>> strip_pointers("![the answer](answer.png) see https://x.io/a.png"), strip_pointers("logo.png", True)
+    ('the answer see  ', 'logo.png')
+    >>> strip_pointers("photo.jpg", prompt="report.pdf or photo.jpg?")
+    'photo.jpg'
+    """
+    t = _MD_LINK_DEF.sub(" ", text)
+    t = _MD_REF_POINTER.sub(lambda m: m.group(1), _MD_POINTER.sub(lambda m: m.group(1), t))
+    t = _BASE64.sub(" ", _DATA_URI.sub(" ", t))
+    if keep_addresses:
+        return t
+    offered = prompt.casefold()
+    return _MEDIA_FILE.sub(lambda m: m.group(0) if m.group(0).casefold() in offered else " ",
+                           _URL.sub(lambda m: m.group(0) if m.group(0).casefold() in offered else " ", t))
+
+
 def strip_markup(text: str) -> str:
     """The text without markup: fences, tags, LaTeX wrappers / formatting commands, markdown emphasis, list
     markers (and an empty first list item closing the text: "Solution:\\n1.").
@@ -176,7 +210,7 @@ def _inflected(w: str) -> tuple[str, str] | None:
         hit = lookup(v)
         if hit is not None and hit[0] not in ("function", "number"):
             return hit
-    if len(w) >= 8 and w.isalpha():
+    if 8 <= len(w) <= 40 and w.isalpha():  # a compound of two known words (bounded: every cut is a lookup)
         for cut in range(3, len(w) - 2):
             left, right = lookup(w[:cut]), lookup(w[cut:]) or lookup(w[cut:].lstrip("s"))
             if left is not None and right is not None and "number" not in (left[0], right[0]):
@@ -244,9 +278,15 @@ def _classified(word: str) -> tuple[Token, ...]:
     return _classified_short(word) if len(word) <= 64 else tuple(_classify_word(word))
 
 
-def tokens(text: str) -> list[Token]:
-    """The classified tokens of (markup-free) text; a number right after a step word ("Step 1") is an
-    enumerator, not an answer."""
+def _after_figure_noun(out: list[Token], nouns: frozenset[str]) -> bool:
+    """The tokens so far end with a figure noun, or its abbreviation and a period ("Fig. 3")."""
+    last = out[-2:] if len(out) >= 2 and out[-1].text == "." else out[-1:]
+    return bool(last) and fold(last[0].text) in nouns
+
+
+def tokens(text: str, figure_nouns: frozenset[str] | None = None) -> list[Token]:
+    """The classified tokens of (markup-free) text; a number right after a step word ("Step 1") or a figure
+    noun ("figure 1"; ``figure_nouns``: which nouns, default ``_FIGURE_NOUNS``) is an enumerator, not an answer."""
     out: list[Token] = []
     for m in _TOKEN.finditer(text):
         w = m.group(0)
@@ -256,6 +296,8 @@ def tokens(text: str) -> list[Token]:
         got = _classified(w)
         if got[0].klass == "number" and out and out[-1].concept == "step":
             got = [Token(w, "reasoning", "step")]
+        elif got[0].klass == "number" and _after_figure_noun(out, _FIGURE_NOUNS if figure_nouns is None else figure_nouns):
+            got = [Token(w, "image", "image")]  # "figure 1", "Abbildung 2": which figure, not an answer
         out.extend(got)
     words = [i for i, t in enumerate(out) if t.klass != "symbol"]
     for a, b in zip(words, words[1:]):  # "one step at a time": a number word counting steps
@@ -267,6 +309,9 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
+#: image-class nouns that a number after them enumerates
+_FIGURE_NOUNS = frozenset("figure fig image img picture photo diagram chart graph screenshot attachment abbildung bild "
+                          "figura imagen immagine imagem рисунок изображение".split())
 _DETERMINERS = frozenset("the this that which each every any another no".split())
 #: reasoning verbs that also introduce an answer ("let's say Paris", "I'll go with 12", "I think it's Paris"),
 #: and copulas ("ich denke, es ist Paris"): a clause with one of them is not a mere announcement
@@ -373,8 +418,33 @@ def prompt_facts(prompt: str) -> PromptFacts:
     quoted = tuple(_norm_text(next(g for g in m.groups() if g is not None)) for m in _QUOTED.finditer(prompt))
     top = max(langs.values(), default=0)
     languages = frozenset(lang for lang, n in langs.items() if top and n >= max(2, top // 2))
+    if re.search(r"(?i)\bfile[\s-]+names?\b", prompt):
+        cues.add("link")  # "file name": two words that ask for an address
     return PromptFacts(frozenset(words), languages, frozenset(concepts), frozenset(surfaces), frozenset(cues), polar,
                        len(letters) >= 2 or "symbol" in cues, tuple(q for q in quoted if q), _norm_text(prompt))
+
+
+#: nouns of an image asked for ("create an image", "make a chart") with a making verb
+_IMAGE_NOUNS = frozenset(
+    "image images picture pictures photo photos drawing drawings illustration diagram chart graph plot logo icon sketch "
+    "bild bilder zeichnung diagramm grafik image dessin schéma graphique imagen dibujo gráfico immagine disegno grafico "
+    "imagem desenho gráfico изображение картинку картинка рисунок схему график 图片 图像 图 画像 図 이미지 그림".split()
+)
+
+
+def asks_for_image(prompt: str | None) -> bool:
+    """Whether the prompt asks for an image as the answer ("Draw a red square.", "Generate a picture of a cat"):
+    then images in a completion are its answer and the judge looks at them.
+
+    >>> asks_for_image("Draw a red square."), asks_for_image("Create a bar chart of the sales.")
+    (True, True)
+    >>> asks_for_image("What colour is the square in the image?"), asks_for_image("Make a list of three fruits.")
+    (False, False)
+    """
+    if not prompt:
+        return False
+    facts = prompt_facts(prompt)
+    return "draw" in facts.cues or ("make" in facts.cues and bool(facts.words & _IMAGE_NOUNS))
 
 
 # ------------------------------------------------------------------------------------------------ the reference
@@ -520,11 +590,13 @@ def check_content(
         return GuardVerdict(False, injection=found)
     text = injection.without_injection(listed) if found else completion
     facts = prompt_facts(prompt) if prompt else None
+    text = strip_pointers(text, keep_addresses=facts is not None and "link" in facts.cues, prompt=prompt or "")
     note = f"; cut out {len(found)} sentence(s) addressed to the grader" if found else ""
     bare = _norm_text(text)
     if facts is not None and bare and (bare in facts.quoted or ("echo" in facts.cues and facts.text.endswith(bare))):
         return GuardVerdict(False, injection=found)  # the text an echo task asks for (quoted, or what the prompt ends with)
-    toks = tokens(strip_markup(text))
+    figures = _FIGURE_NOUNS - facts.words if facts is not None else None  # "Figure 2" answers "Which figure ...?"
+    toks = tokens(strip_markup(text), figures)
     if not any(t.klass != "symbol" for t in toks):
         symbols = "".join(text.split())
         if facts is not None and "symbol" in facts.cues and (toks or 0 < len(symbols) <= 3):
@@ -537,7 +609,7 @@ def check_content(
         rest = strip_markup(text)
         for clause in said:
             rest = rest.replace(clause, " ")
-        toks = tokens(rest) or [Token(":", "symbol")]
+        toks = tokens(rest, figures) or [Token(":", "symbol")]
     letters = any(len(r.strip()) == 1 and r.strip().isalpha() for r in reference_texts(reference))
     short = sum(1 for t in toks if t.klass != "symbol") <= 2
     content = [t for t in toks if _answers_prompt(t, facts, letters, short)]

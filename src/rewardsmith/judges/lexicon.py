@@ -299,16 +299,19 @@ CONCEPTS: dict[str, tuple[str, dict[str, str]]] = {
               "scene shows show showing shown depicts depict depicting displays display contains contain containing "
               "visible appears appear looks look seems features includes content contents view depicted illustrate "
               "illustrates illustrated seen see observe visual visually object objects item items element elements "
-              "detail details",
-        "de": "bild bilder foto abbildung zeigt zeigen dargestellt enthält sichtbar objekt gegenstand",
-        "fr": "image images photo figure montre représente contient visible objet",
-        "es": "imagen imágenes foto figura muestra representa contiene visible objeto",
-        "it": "immagine foto figura mostra rappresenta contiene",
-        "pt": "imagem foto figura mostra representa contém",
-        "ru": "изображени* картинк* фото* рисун* показ* изображен* содерж* видн* предмет* объект*",
-        "zh": "图片 图像 图 照片 显示 展示 包含 可以看到 看到 看 画面 从 图中 物体 物品",
-        "ja": "画像 写真 図 示して 映って 表示",
-        "ko": "이미지 사진 그림 보여",
+              "detail details img fig attached attachment attachments enclosed omitted refer refers referring file files",
+        "de": "bild bilder foto abbildung zeigt zeigen dargestellt enthält sichtbar objekt gegenstand anhang angehängt "
+              "siehe sieh beigefügt beigefügte datei",
+        "fr": "image images photo figure montre représente contient visible objet voir voyez ci-joint ci-jointe joint "
+              "jointe pièce fichier",
+        "es": "imagen imágenes foto figura muestra representa contiene visible objeto ver vea véase adjunto adjunta archivo",
+        "it": "immagine foto figura mostra rappresenta contiene vedi vedere allegato allegata",
+        "pt": "imagem foto figura mostra representa contém ver veja anexo anexa arquivo",
+        "ru": "изображени* картинк* фото* рисун* показ* изображен* содерж* видн* предмет* объект* см смотри* "
+              "приложен* вложени* файл*",
+        "zh": "图片 图像 图 照片 显示 展示 包含 可以看到 看到 看 画面 从 图中 物体 物品 见 参见 详见 附 附图 附件 请 查看",
+        "ja": "画像 写真 図 示して 映って 表示 参照 添付 ご覧 ください",
+        "ko": "이미지 사진 그림 보여 참조 첨부",
     }),
     # ------------------------------------------------------------------ prompt cues (read in the prompt only: in a
     # completion these words are content, e.g. a language's name)
@@ -327,7 +330,7 @@ CONCEPTS: dict[str, tuple[str, dict[str, str]]] = {
     "translate": ("cue", {
         "en": "translate translation translated translating word means meaning say called english german french spanish "
               "italian portuguese dutch russian polish turkish swedish chinese japanese korean arabic hindi vietnamese "
-              "indonesian ukrainian language",
+              "indonesian ukrainian language abbreviation abbreviations acronym acronyms stand stands",
         "de": "übersetze übersetzen übersetzung wort heißt bedeutet deutsch englisch französisch spanisch",
         "fr": "traduis traduire traduction mot signifie français anglais allemand espagnol",
         "es": "traduce traducir traducción palabra significa español inglés alemán francés",
@@ -337,6 +340,44 @@ CONCEPTS: dict[str, tuple[str, dict[str, str]]] = {
         "zh": "翻译 译成 中文 英文 英语 德语 法语 单词 意思",
         "ja": "翻訳 訳して 日本語 英語 単語 意味",
         "ko": "번역 한국어 영어 단어 뜻",
+    }),
+    # asks for an address (a URL, a file name): read in the prompt, it keeps URLs and media file names in the answer
+    "link": ("cue", {
+        "en": "url urls link links website websites webpage webpages homepage href uri domain filename filenames extension",
+        "de": "link links webseite webseiten website adresse dateiname dateinamen endung",
+        "fr": "lien liens url adresse",
+        "es": "enlace enlaces url dirección",
+        "it": "collegamento url indirizzo",
+        "pt": "link url endereço",
+        "ru": "ссылк* сайт* адрес*",
+        "zh": "链接 网址 网站 地址 文件名",
+        "ja": "リンク サイト アドレス ファイル名",
+        "ko": "링크 사이트 주소 파일명",
+    }),
+    # asks for an image as the answer: a drawing verb alone, or a making verb with an image noun (guard.asks_for_image)
+    "draw": ("cue", {
+        "en": "draw drawing sketch paint painting render illustrate",
+        "de": "zeichne zeichnen skizziere skizzieren male malen",
+        "fr": "dessine dessinez dessiner esquisse esquissez peins peignez",
+        "es": "dibuja dibujar dibuje bosqueja pinta pintar",
+        "it": "disegna disegnare dipingi",
+        "pt": "desenhe desenha desenhar pinte",
+        "ru": "нарисуй* начерти* изобраз*",
+        "zh": "画 画出 绘制 画一",
+        "ja": "描いて 描く 描け",
+        "ko": "그려 그리세요",
+    }),
+    "make": ("cue", {
+        "en": "generate create make produce design plot show give",
+        "de": "erstelle erstellen erzeuge erzeugen generiere generieren",
+        "fr": "génère générez crée créez fais faites produis",
+        "es": "genera generar crea crear haz produce",
+        "it": "genera crea fai produci",
+        "pt": "gere gera crie cria faça produza",
+        "ru": "создай* сгенериру* сдела*",
+        "zh": "生成 创建 制作 做",
+        "ja": "生成 作成 作って",
+        "ko": "생성 만들어",
     }),
     "symbol": ("cue", {
         "en": "symbol symbols punctuation character characters sign signs mark marks operator emoji letter letters glyph",
@@ -568,7 +609,7 @@ def lookup(word: str) -> tuple[str, str] | None:
 
 
 def cue(word: str) -> str | None:
-    """The prompt cue (``echo``, ``translate``, ``symbol``) a prompt word gives, if any."""
+    """The prompt cue (``echo``, ``translate``, ``symbol``, ``link``) a prompt word gives, if any."""
     hit = _find(word, _cue_tables())
     return hit[1] if hit else None
 

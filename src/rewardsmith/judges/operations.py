@@ -130,8 +130,8 @@ def make_backend(p: ProviderConfig, timeout_s: float, concurrency: int) -> Backe
     if kind == "transformers":
         if not p.model_path:
             raise ValueError("backend 'transformers' needs model_path (a local model folder)")
-        return LocalBackend(p.model_path, p.gguf_file)
-    return LocalBackend(None)
+        return LocalBackend(p.model_path, p.gguf_file, threads=p.threads)
+    return LocalBackend(None, threads=p.threads)
 
 
 _EMBEDDED_SAID = False

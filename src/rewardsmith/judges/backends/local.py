@@ -4,14 +4,21 @@ The embedded default is SmolLM2-135M-Instruct as shipped (GGUF, Q4_1) by the PyP
 transformers de-quantises it with ``gguf`` (``from_pretrained(folder, gguf_file=name)``). We chose
 transformers + gguf over llama-cpp-python because both are already dependencies (no compiler, no extra
 wheel); load takes ~30 s on 2 cores, so a model is loaded once per process and shared (``load_model``).
-Generation runs in a worker thread, one call at a time per model (a lock), so the event loop stays free.
 Image parts are dropped (text-only models) and counted in ``info``.
+
+Threads: each loaded model has one judge thread of its own (``judge_worker``), so the event loop stays free
+and calls run one at a time. A verdict runs with ``threads`` intra-op threads (the embedded judge: 1) set
+in that thread only; the process-wide default that other threads inherit is put back after the call. An
+in-process judge shares the CPU with the trainer and the policy: with torch's default (one thread per core)
+on a busy machine, every parallel op of the forward waits at a barrier for a thread the scheduler has
+parked, and a verdict that takes 1 s of CPU took 30-130 s (bench/results/embedded_judge.md).
 
 Constrained verdicts: a request with ``choices`` (the fixed labels a verdict may take after the prefill:
 ``"1".."10"``, ``"yes"``/``"no"``, ``"A"``/``"B"``/``"tie"``) is not generated; each label is scored as a
-continuation of the prompt and prefill (the sum of its tokens' log-probabilities, plus the log-probability
-that the value ends there, so "1" does not win where the model means "10"), the labels' probabilities are
-normalised, and the verdict is the most probable label (or one sampled from them when ``temperature`` > 0).
+continuation of the prompt and prefill: the sum of its tokens' log-probabilities, plus the log-probability
+that the value ends there, so "1" does not win where the model means "10". That is one forward pass over the
+prompt, then one batched step over every label on its cache. The labels' probabilities are normalised, and
+the verdict is the most probable label (or one sampled from them when ``temperature`` > 0).
 A small model then always gives a readable verdict; what it is worth is measured (``EMBEDDED_QUALITY``).
 """
 
@@ -23,9 +30,12 @@ import importlib.util
 import math
 import logging
 import os
+import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from rewardsmith.judges.backends.base import JudgeReply, JudgeRequest
 
@@ -50,12 +60,16 @@ EMBEDDED_SUPPORT: dict[str, str] = {
 
 #: How good the embedded judge is, as measured by bench/bench_embedded_judge.py (see bench/results/embedded_judge.md).
 EMBEDDED_QUALITY = (
-    "weak: reference_verifier agrees with math_equiv on 39.1% of 184 GSM8K model solutions, below the 60.9% of always "
+    "weak: reference_verifier agrees with math_equiv on 40.3% of 300 GSM8K model solutions, below the 59.7% of always "
     "giving the majority verdict (it says yes to all of them; its yes/no log-odds rank right above wrong no better than "
-    "chance, AUC 0.46): for demos and tests, not for training"
+    "chance, AUC 0.53): for demos and tests, not for training"
 )
 _MODELS: dict[tuple[str, str | None], tuple[Any, Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
+_WORKERS: dict[tuple[str, str | None], ThreadPoolExecutor] = {}
+
+#: intra-op threads of the embedded judge's forward passes (see the module doc)
+EMBEDDED_THREADS = 1
 
 
 def embedded_gguf() -> tuple[Path, str]:
@@ -91,6 +105,50 @@ def load_model(path: str, gguf_file: str | None = None) -> tuple[Any, Any, threa
         return _MODELS[key]
 
 
+def judge_worker(path: str, gguf_file: str | None = None) -> ThreadPoolExecutor:
+    """The one thread that runs every call of the model at (path, gguf_file), shared across event loops."""
+    key = (str(path), gguf_file)
+    with _MODELS_LOCK:
+        if key not in _WORKERS:
+            _WORKERS[key] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"judge-{Path(path).name}")
+        return _WORKERS[key]
+
+
+def _fresh_after_fork() -> None:
+    """A forked process has none of its parent's threads: its judge threads start anew (a parent's executor
+    would take work and never run it), and locks that a parent thread held at the fork are replaced."""
+    global _MODELS_LOCK
+    _MODELS_LOCK = threading.Lock()
+    _WORKERS.clear()
+    for key, (model, tokenizer, _) in list(_MODELS.items()):
+        _MODELS[key] = (model, tokenizer, threading.Lock())
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_after_fork)
+
+
+@contextmanager
+def torch_threads(n: int | None, restore: int | None) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads in the calling thread (``None``: leave torch's setting).
+
+    ``torch.set_num_threads`` sets the calling thread's OpenMP team size and the default of threads that
+    start later; afterwards that default goes back to ``restore`` (the caller's setting), else to what this
+    thread had.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads() if restore is None else restore
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 _END_MASKS: dict[int, Any] = {}
 
 
@@ -104,6 +162,14 @@ def _value_end_mask(tokenizer: Any) -> Any:
         pieces = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
         _END_MASKS[key] = torch.tensor([bool(p) and not p[0].isalnum() for p in pieces], dtype=torch.bool)
     return _END_MASKS[key]
+
+
+def _label_score(first: Any, steps: Any, label_ids: list[int], ends: Any) -> float:
+    """log P(label tokens) + log P(the value ends after them): ``first`` is the log-distribution before the
+    label, ``steps[k]`` the one after its token k."""
+    total = float(first[label_ids[0]]) + sum(float(steps[k - 1, label_ids[k]]) for k in range(1, len(label_ids)))
+    end_mass = float(steps[len(label_ids) - 1].exp()[ends].sum())
+    return total + math.log(max(end_mass, 1e-12))
 
 
 def _text_messages(messages: tuple[dict[str, Any], ...]) -> tuple[list[dict[str, str]], int]:
@@ -123,20 +189,25 @@ class LocalBackend:
     """A causal LM run in-process with transformers (``path``: model folder; ``gguf_file``: file inside it).
 
     Text-only: ``sees_images`` is False, so the judge client refuses image requests before they get here.
+    ``threads``: intra-op threads of its forward passes (default: 1 for the embedded model, torch's setting
+    for a model folder).
     """
 
     sees_images = False
 
     def __init__(
-        self, path: str | None = None, gguf_file: str | None = None, *, max_input_tokens: int = 3072, max_new_tokens: int = 64
+        self, path: str | None = None, gguf_file: str | None = None, *, max_input_tokens: int = 3072, max_new_tokens: int = 64,
+        threads: int | None = None,
     ) -> None:
         if path is None:
             folder, name = embedded_gguf()
             path, gguf_file = str(folder), name
             self.identity = "embedded:smollm2-135m-instruct-q4_1"
+            threads = EMBEDDED_THREADS if threads is None else threads
         else:
             self.identity = f"transformers:{Path(path).name}" + (f":{gguf_file}" if gguf_file else "")
         self.path, self.gguf_file = str(path), gguf_file
+        self.threads = threads
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
 
@@ -160,34 +231,37 @@ class LocalBackend:
         cut = max(0, len(prefix_ids) - keep)
         labels = list(dict.fromkeys(request.choices or ()))
         ends = _value_end_mask(tokenizer)
-        scores: list[float] = []
+        scores = [float("-inf")] * len(labels)
         with lock, torch.inference_mode():
             ids = torch.tensor([prefix_ids[cut:]])
             out = model(input_ids=ids, use_cache=True)
             first_logp = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-            for label in labels:
+            on_prompt: list[tuple[int, list[int]]] = []  # labels that continue the prompt's last token
+            for j, label in enumerate(labels):
                 full = tokenizer(text + head + pad + label, add_special_tokens=False)["input_ids"]
                 same = 0
                 while same < min(len(full), len(prefix_ids)) and full[same] == prefix_ids[same]:
                     same += 1
-                if same < len(prefix_ids):  # the label's first token merged with the prefill's end: score from there
-                    suffix_ids = full[same:]
-                    ctx = torch.tensor([full[max(0, same - keep) : same]])
-                    o = model(input_ids=ctx, use_cache=True)
-                    logp0, past = torch.log_softmax(o.logits[0, -1].float(), dim=-1), o.past_key_values
-                else:
-                    suffix_ids = full[len(prefix_ids) :]
-                    logp0, past = first_logp, copy.deepcopy(out.past_key_values)
-                if not suffix_ids:
-                    scores.append(float("-inf"))
+                if same == len(prefix_ids):
+                    if len(full) > same:
+                        on_prompt.append((j, full[same:]))
                     continue
-                total = float(logp0[suffix_ids[0]])
-                step = model(input_ids=torch.tensor([suffix_ids]), past_key_values=past, use_cache=False)
-                logps = torch.log_softmax(step.logits[0].float(), dim=-1)
-                for k in range(1, len(suffix_ids)):
-                    total += float(logps[k - 1, suffix_ids[k]])
-                end_mass = float(logps[-1].exp()[ends].sum())
-                scores.append(total + math.log(max(end_mass, 1e-12)))
+                # the label's first token merged with the prefill's end: score it from there (its own context)
+                o = model(input_ids=torch.tensor([full[max(0, same - keep) : same]]), use_cache=True)
+                step = model(input_ids=torch.tensor([full[same:]]), past_key_values=o.past_key_values, use_cache=False)
+                scores[j] = _label_score(torch.log_softmax(o.logits[0, -1].float(), dim=-1),
+                                         torch.log_softmax(step.logits[0].float(), dim=-1), full[same:], ends)
+            if on_prompt:  # every label on the cached prompt in one batched step (right-padded)
+                width = max(len(t) for _, t in on_prompt)
+                pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+                batch = torch.tensor([t + [pad_id] * (width - len(t)) for _, t in on_prompt])
+                past = copy.deepcopy(out.past_key_values)
+                past.batch_repeat_interleave(len(on_prompt))
+                mask = torch.ones(len(on_prompt), ids.shape[1] + width, dtype=torch.long)
+                step = model(input_ids=batch, past_key_values=past, attention_mask=mask, use_cache=False)
+                logps = torch.log_softmax(step.logits.float(), dim=-1)
+                for row, (j, t) in enumerate(on_prompt):
+                    scores[j] = _label_score(first_logp, logps[row], t, ends)
         probs = torch.softmax(torch.tensor(scores), dim=0)
         picks: list[int] = []
         for i in range(request.n):
@@ -263,5 +337,12 @@ class LocalBackend:
             info={"image_parts_dropped": dropped} if dropped else {},
         )
 
+    def _run(self, request: JudgeRequest, caller_threads: int | None) -> JudgeReply:
+        with torch_threads(self.threads, caller_threads):
+            return self._generate(request)
+
     async def complete(self, request: JudgeRequest) -> JudgeReply:
-        return await asyncio.to_thread(self._generate, request)
+        torch = sys.modules.get("torch")  # the caller's thread setting, when it uses torch already
+        caller_threads = torch.get_num_threads() if torch is not None and self.threads is not None else None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(judge_worker(self.path, self.gguf_file), self._run, request, caller_threads)

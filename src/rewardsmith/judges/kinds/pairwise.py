@@ -21,7 +21,7 @@ from rewardsmith.images import image_digests, media_parts
 from rewardsmith.judges import prompts
 from rewardsmith.judges.calling import JudgeCall, judged
 from rewardsmith.judges.config import with_judge_params
-from rewardsmith.judges.guard import check_content
+from rewardsmith.judges.guard import asks_for_image, check_content
 from rewardsmith.judges.parsing import VerdictParseError, explanation, parse_choice, parse_ranking
 from rewardsmith.registry import reward
 from rewardsmith.types import Abstain, RewardResult
@@ -160,7 +160,8 @@ async def _rank(
     n = len(completions)
     if n < 2:
         return [RewardResult.abstain("a group of one has no one to beat")] * n
-    empty = [call.config.guard and not media_parts(answers[i]) and check_content(c, prompt).blocked
+    drawn = asks_for_image(prompt)  # images are answers only where the prompt asks for one
+    empty = [call.config.guard and not (drawn and media_parts(answers[i])) and check_content(c, prompt).blocked
              for i, c in enumerate(completions)]
     live = [i for i in range(n) if not empty[i]]
     wins = [0.0] * n
