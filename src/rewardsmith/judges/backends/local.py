@@ -10,8 +10,9 @@ Threads: each loaded model has one judge thread of its own (``judge_worker``), s
 and calls run one at a time. A verdict runs with ``threads`` intra-op threads (the embedded judge: 1) set
 in that thread only; the process-wide default that other threads inherit is put back after the call. An
 in-process judge shares the CPU with the trainer and the policy: with torch's default (one thread per core)
-on a busy machine, every parallel op of the forward waits at a barrier for a thread the scheduler has
-parked, and a verdict that takes 1 s of CPU took 30-130 s (bench/results/embedded_judge.md).
+every parallel op of the forward waits at a barrier for a thread the scheduler has parked; on the 2-core
+development box a verdict took ~8x the CPU and 15 s instead of 1.9 s (bench/results/judge_threads.md), and
+30-130 s under heavier load (bench/results/embedded_judge.md).
 
 Constrained verdicts: a request with ``choices`` (the fixed labels a verdict may take after the prefill:
 ``"1".."10"``, ``"yes"``/``"no"``, ``"A"``/``"B"``/``"tie"``) is not generated; each label is scored as a
