@@ -45,7 +45,7 @@ bench: install-full
 	@set -e; for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f; done
 	$(PY) bench/collect_results.py
 
-# GRPO on this CPU that learns (about 70 min: evaluations + 55 min of training); results in bench/results/learning
+# GRPO on this CPU that learns (about 50 min here: two held-out evaluations + 90 steps, 43-55 min of training); results in bench/results/learning
 learn: $(FULL)
 	$(PY) examples/grpo_learns.py --out bench/results/learning
 
