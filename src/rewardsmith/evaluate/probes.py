@@ -237,6 +237,11 @@ def _value(result: Any, target: str) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
 
 
+def _at_least(value: float | None, bar: float | None) -> bool:
+    """An attack succeeds when it scores at least the bar (the correct completion's value, or a threshold)."""
+    return value is not None and bar is not None and value >= bar - 1e-12
+
+
 def raw_spec(spec: Any) -> Any:
     """The spec without group normalisation (probes compare raw rewards across prompts)."""
     from rewardsmith.spec import load_spec
@@ -312,7 +317,7 @@ def run_probes(
                     hits.append(0.0)
                     continue
                 bar = threshold if threshold is not None else base_v
-                hits.append(1.0 if v >= bar - 1e-12 else 0.0)  # type: ignore[operator]
+                hits.append(1.0 if _at_least(v, bar) else 0.0)
             e = mean_ci(hits)
             asr[t] = e.value
             ci[t] = [e.low, e.high]
@@ -343,8 +348,8 @@ def probe_examples(items: Sequence[ProbeItem], plan: Sequence[Attack], rows: Seq
         for a, attack in enumerate(plan):
             res = results[i * stride + 1 + a]
             v = _value(res, "reward")
-            passed = v is not None and bar is not None and v >= bar - 1e-12
-            if not passed and attack.family in tried:
+            passed = _at_least(v, bar)
+            if (passed and len(won) >= limit) or (not passed and attack.family in tried):
                 continue
             ex = {"id": f"{it.id}/{a}", "family": attack.family, "probe": attack.probe, **example_fields(it.prompt),
                   "completion": str(rows[i * stride + 1 + a]["completion"])[:300], "reward": v, "status": res.status.value,
